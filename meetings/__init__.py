@@ -1,0 +1,1 @@
+"""Bodies, parties, members and seats, meetings, attendance and agenda items."""

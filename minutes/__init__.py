@@ -1,0 +1,1 @@
+"""The minutes (beslutningsprotokol): protocol remarks, styles, and HTML/PDF/text output."""

@@ -1,0 +1,257 @@
+"""The minutes as data: what each item's decision section says, built from the record.
+
+Pure functions of the record (no Flask): the CLI, the views and the tests share them.
+The dictionaries passed to a style's templates are documented in `docs/styles.md`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from meetings.models import AgendaItem, Body, Meeting
+from meetings.services import SeatedMember, present_for_meeting, seated_members, sort_parties
+from minutes.models import ProtocolRemark, RemarkKind, RemarkStatus
+from minutes.styles import Style, load_style
+from motions.models import Motion
+from votes.models import ResultMode
+from votes.services import Side, Tally, tally
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+
+
+@dataclass
+class DecisionText:
+    """An item's decision section: a heading and blocks (paragraphs; a newline inside a
+    block is a line break)."""
+
+    heading: str
+    blocks: list[str]
+
+    def as_text(self) -> str:
+        return "\n\n".join([self.heading, *self.blocks]) + "\n"
+
+
+@dataclass
+class ItemMinutes:
+    """One agenda item as the minutes show it."""
+
+    item: AgendaItem
+    #: A closed item in public minutes: number and title only.
+    is_redacted: bool
+    decision: DecisionText | None
+
+
+@dataclass
+class MeetingMinutes:
+    """The minutes of a meeting (or of some of its items)."""
+
+    meeting: Meeting
+    style: Style
+    items: list[ItemMinutes]
+    is_public: bool
+    present: list[SeatedMember] = field(default_factory=list)
+    absent: list[SeatedMember] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"{self.meeting.body.name}: beslutningsprotokol {self.meeting.date:%d.%m.%Y}"
+
+
+def split_blocks(text: str) -> list[str]:
+    """Split text into blocks at blank lines; trailing spaces go, line breaks stay."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = []
+    for raw in _BLANK_LINES.split(text):
+        block = "\n".join(line.rstrip() for line in raw.strip("\n").split("\n")).strip()
+        if block:
+            blocks.append(block)
+    return blocks
+
+
+def member_label(seated: SeatedMember | None, name: str, style: Style) -> str:
+    """"Mogens Lønborg (C)", or "Navn (løsgænger)" for an independent."""
+    if seated is None:
+        return name
+    if seated.party is None:
+        return f"{name} ({style.labels.get('independent', 'løsgænger')})"
+    return f"{name} ({seated.party.letter})"
+
+
+def side_context(side: Side, style: Style) -> dict[str, Any]:
+    """A side of a vote for the style: its count and its labels in the body's order."""
+    labels: list[str] = []
+    for entry in side.entries:
+        if entry.party is not None and entry.is_whole_party:
+            labels.append(entry.party.letter)
+        else:
+            labels.extend(member_label(m, m.member.name, style) for m in entry.members)
+    return {
+        "count": side.count,
+        "labels": labels,
+        "parties": [e.party.letter for e in side.entries if e.party and e.is_whole_party],
+        "members": [
+            member_label(m, m.member.name, style)
+            for e in side.entries
+            if not (e.party and e.is_whole_party)
+            for m in e.members
+        ],
+    }
+
+
+def vote_context(result: Tally, style: Style) -> dict[str, Any]:
+    sides = {p.value: side_context(s, style) for p, s in result.sides.items()}
+    return {
+        "without_vote": result.is_without_vote,
+        "outcome": result.outcome.value if result.outcome else None,
+        "sides": sides,
+        "votes_cast": result.votes_cast,
+        "present": len(result.present),
+        "body_size": result.body_size,
+        "not_voting": [member_label(m, m.member.name, style) for m in result.not_voting],
+    }
+
+
+def motion_context(
+    motion: Motion, seated: dict[int, SeatedMember], style: Style
+) -> dict[str, Any]:
+    """A motion, its vote and its result sentence, for the style."""
+    if motion.proposer_member is not None:
+        member = motion.proposer_member
+        proposer = {
+            "kind": "member",
+            "name": member.name,
+            "party": seated[member.id].party.letter
+            if member.id in seated and seated[member.id].party
+            else None,
+            "label": member_label(seated.get(member.id), member.name, style),
+        }
+    elif motion.proposer_party is not None:
+        party = motion.proposer_party
+        proposer = {"kind": "party", "name": party.name, "party": party.letter, "label": party.name}
+    else:
+        name = motion.proposer_name or motion.item.administration
+        proposer = {"kind": "other", "name": name, "party": None, "label": name}
+
+    vote = getattr(motion, "vote", None)
+    vote_ctx = None
+    result = None
+    if vote is not None:
+        counted = tally(vote)
+        vote_ctx = vote_context(counted, style)
+        if vote.result_mode == ResultMode.CUSTOM:
+            result = vote.result_text.strip() or None
+        elif vote.result_mode == ResultMode.DEFAULT and counted.outcome is not None:
+            result = style.result_sentence(
+                motion.kind.value, counted.outcome.value, without_vote=vote.is_without_vote
+            ) or None
+    return {
+        "kind": motion.kind.value,
+        "kind_label": style.labels.get(motion.kind.value, motion.kind.value),
+        "proposer": proposer,
+        "text": "\n\n".join(split_blocks(motion.text)),
+        "vote": vote_ctx,
+        "result": result,
+    }
+
+
+def remark_context(
+    remark: ProtocolRemark, seated: dict[int, SeatedMember], style: Style
+) -> dict[str, Any]:
+    parties = []
+    if remark.party is not None:
+        parties.append(remark.party)
+    if remark.kind == RemarkKind.JOINT:
+        parties += [cp.party for cp in remark.co_parties if cp.is_confirmed]
+    member = None
+    if remark.member is not None:
+        member = member_label(seated.get(remark.member.id), remark.member.name, style)
+    body: Body = remark.item.meeting.body
+    return {
+        "kind": remark.kind.value,
+        "parties": [p.letter for p in sort_parties(body, parties)] if len(parties) > 1
+        else [p.letter for p in parties],
+        "party_names": [p.name for p in parties],
+        "member": member,
+        "text": "\n\n".join(split_blocks(remark.text)),
+    }
+
+
+def decision_context(item: AgendaItem, style: Style) -> dict[str, Any]:
+    """Everything a style's templates see for one item's decision section."""
+    meeting = item.meeting
+    seated = seated_members(meeting.body, meeting.date)
+    motions = item.motions
+    decision = getattr(item, "decision", None)
+    final = None
+    if decision is not None:
+        final = decision.result_text.strip() or style.final_results.get(decision.result_key)
+    remarks = [r for r in item.remarks if r.status == RemarkStatus.ACCEPTED]
+    return {
+        "body": {"name": meeting.body.name, "genitive_name": meeting.body.genitive_name},
+        "meeting": {
+            "starts_at": meeting.starts_at,
+            "date": meeting.date,
+            "location": meeting.location,
+        },
+        "item": {"number": item.number, "title": item.title, "case_number": item.case_number},
+        "motions": [motion_context(m, seated, style) for m in motions],
+        "decision": {"result": final or None},
+        "remarks": [remark_context(r, seated, style) for r in remarks],
+    }
+
+
+def has_decision(context: dict[str, Any]) -> bool:
+    return bool(context["motions"] or context["decision"]["result"] or context["remarks"])
+
+
+def build_decision(item: AgendaItem, style: Style) -> DecisionText | None:
+    """Render the item's decision section in `style`; None when nothing is recorded."""
+    context = decision_context(item, style)
+    if not has_decision(context):
+        return None
+    heading = " ".join(style.render("heading.txt.j2", context).split())
+    return DecisionText(heading, split_blocks(style.render("decision.txt.j2", context)))
+
+
+def build_minutes(
+    meeting: Meeting,
+    *,
+    item_numbers: list[int] | None = None,
+    is_public: bool = True,
+    style_dirs: tuple[str, ...] | list[str] = (),
+    style_name: str | None = None,
+) -> MeetingMinutes:
+    """The minutes of `meeting` (or of the items numbered `item_numbers`).
+
+    Public minutes show closed items (lukkede punkter) by number and title only.
+    """
+    style = load_style(style_name or meeting.body.minutes_style, tuple(style_dirs))
+    items = [
+        i for i in meeting.items if item_numbers is None or i.number in item_numbers
+    ]
+    result = []
+    for item in items:
+        redacted = is_public and item.is_closed
+        decision = None if redacted else build_decision(item, style)
+        result.append(ItemMinutes(item, redacted, decision))
+    present = present_for_meeting(meeting)
+    seated = seated_members(meeting.body, meeting.date)
+    rank = {bp.party_id: bp.position for bp in meeting.body.party_order}
+
+    def order(s: SeatedMember) -> tuple[int, str]:
+        return (rank.get(s.party.id, len(rank)) if s.party else len(rank) + 1, s.member.name)
+
+    return MeetingMinutes(
+        meeting=meeting,
+        style=style,
+        items=result,
+        is_public=is_public,
+        present=sorted(present.values(), key=order),
+        absent=sorted(
+            (s for mid, s in seated.items() if mid not in present and s.role.value != "stedfortraeder"),
+            key=order,
+        ),
+    )
+

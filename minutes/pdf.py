@@ -1,0 +1,271 @@
+"""The minutes as PDF, with ReportLab platypus: an embedded TrueType font (Bitstream
+Vera, shipped with ReportLab, covers æ, ø, å), a page header with body and meeting
+date, "Side X af Y", and document metadata. A pure function of the minutes."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from minutes.context import DecisionText, ItemMinutes, MeetingMinutes, split_blocks
+from minutes.markup import parse_blocks, pdf_escape
+from minutes.styles import long_date, short_date
+
+FONT = "Vera"
+PAGE_MARGIN = 2.2 * cm
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+
+
+@cache
+def _register_fonts() -> None:
+    """Register the Vera family once per process."""
+    for name, file in (
+        ("Vera", "Vera.ttf"),
+        ("Vera-Bold", "VeraBd.ttf"),
+        ("Vera-Italic", "VeraIt.ttf"),
+        ("Vera-BoldItalic", "VeraBI.ttf"),
+    ):
+        pdfmetrics.registerFont(TTFont(name, file))
+    pdfmetrics.registerFontFamily(
+        FONT, normal="Vera", bold="Vera-Bold", italic="Vera-Italic", boldItalic="Vera-BoldItalic"
+    )
+
+
+@cache
+def _styles() -> dict[str, ParagraphStyle]:
+    _register_fonts()
+    base = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=13.5, alignment=TA_LEFT,
+                          spaceAfter=6)
+    return {
+        "base": base,
+        "title": ParagraphStyle("title", base, fontName="Vera-Bold", fontSize=18, leading=22,
+                                spaceAfter=10),
+        "meta": ParagraphStyle("meta", base, spaceAfter=2),
+        "item": ParagraphStyle("item", base, fontName="Vera-Bold", fontSize=12.5, leading=16,
+                               spaceBefore=14, spaceAfter=8, keepWithNext=True),
+        "section": ParagraphStyle("section", base, fontName="Vera-Bold", fontSize=10.5,
+                                  spaceBefore=8, spaceAfter=4, keepWithNext=True),
+        "caps": ParagraphStyle("caps", base, fontName="Vera-Bold", fontSize=10.5,
+                               spaceBefore=8, spaceAfter=6, keepWithNext=True),
+        "decision": ParagraphStyle("decision", base, fontName="Vera-Bold", fontSize=11,
+                                   spaceBefore=12, spaceAfter=8, keepWithNext=True),
+        "cell": ParagraphStyle("cell", base, fontSize=9, leading=11.5, spaceAfter=0),
+        "cellhead": ParagraphStyle("cellhead", base, fontName="Vera-Bold", fontSize=9,
+                                   leading=11.5, spaceAfter=0),
+        "muted": ParagraphStyle("muted", base, textColor=colors.HexColor("#444444")),
+    }
+
+
+def _para(text: str, style: str = "base") -> Paragraph:
+    """A paragraph of user text: escaped, newlines kept as line breaks."""
+    return Paragraph(pdf_escape(text).replace("\n", "<br/>"), _styles()[style])
+
+
+def _markup_flowables(blocks: list[tuple], width: float) -> list[Flowable]:
+    styles = _styles()
+    out: list[Flowable] = []
+    for block in blocks:
+        kind = block[0]
+        if kind == "p":
+            out.append(Paragraph(block[1], styles["base"]))
+        elif kind == "heading":
+            out.append(Paragraph(block[1], styles["section"]))
+        elif kind == "list":
+            _, ordered, start, entries = block
+            items = [ListItem(_markup_flowables(e, width - 18) or [Spacer(0, 0)]) for e in entries]
+            out.append(
+                ListFlowable(
+                    items,
+                    bulletType="1" if ordered else "bullet",
+                    start=start if ordered else "•",
+                    bulletFontName=FONT,
+                    bulletFontSize=10,
+                    leftIndent=18,
+                    bulletFormat="%s." if ordered else None,
+                    spaceAfter=6,
+                )
+            )
+        elif kind == "table":
+            _, header, rows = block
+            ncols = max([len(header), *(len(r) for r in rows)] or [1])
+            data = []
+            if header:
+                data.append([Paragraph(c, styles["cellhead"]) for c in header])
+            data += [[Paragraph(c, styles["cell"]) for c in r] + [""] * (ncols - len(r))
+                     for r in rows]
+            first = min(0.28 * width, 4.2 * cm) if ncols == 2 else width / ncols
+            widths = [first] + [(width - first) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [width]
+            table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
+            table.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0 if header else -1),
+                 colors.HexColor("#EEEEEE") if header else colors.white),
+            ]))
+            out += [table, Spacer(0, 6)]
+    return out
+
+
+def decision_flowables(decision: DecisionText) -> list[Flowable]:
+    """The decision section: bold heading, then each block as a paragraph."""
+    return [_para(decision.heading, "decision"), *(_para(b) for b in decision.blocks)]
+
+
+def item_flowables(entry: ItemMinutes, width: float) -> list[Flowable]:
+    """One agenda item: title, summary, recommendation, case sections, bilag, decision."""
+    item = entry.item
+    title = f"{item.number}. {item.title}"
+    if item.case_number and not entry.is_redacted:
+        title += f" ({item.case_number})"
+    out: list[Flowable] = [_para(title, "item")]
+    if entry.is_redacted:
+        out.append(_para("Lukket punkt.", "muted"))
+        return out
+    if item.summary:
+        out += [_para(b) for b in split_blocks(item.summary)]
+    if item.clauses:
+        out.append(_para("INDSTILLING OG BESLUTNING", "caps"))
+        previous_lead_in = None
+        for clause in item.clauses:
+            if clause.lead_in and clause.lead_in != previous_lead_in:
+                out.append(_para(clause.lead_in))
+            previous_lead_in = clause.lead_in
+            out.append(
+                ListFlowable(
+                    [ListItem(_para(clause.text))],
+                    bulletType="1",
+                    start=clause.number,
+                    bulletFontName=FONT,
+                    bulletFormat="%s.",
+                    leftIndent=18,
+                    spaceAfter=6,
+                )
+            )
+    for section in item.sections:
+        out.append(_para(section.heading, "section"))
+        out += _markup_flowables(parse_blocks(section.body), width)
+    if item.attachments:
+        out.append(_para("BILAG", "section"))
+        out.append(
+            ListFlowable(
+                [ListItem(_para(a.title)) for a in item.attachments],
+                bulletType="1",
+                start=item.attachments[0].number,
+                bulletFontName=FONT,
+                bulletFormat="%s.",
+                leftIndent=18,
+                spaceAfter=6,
+            )
+        )
+    if item.signatories:
+        out.append(_para(" / ".join(s.name for s in item.signatories), "muted"))
+    if entry.decision is not None:
+        out += decision_flowables(entry.decision)
+    return out
+
+
+def _canvas_class(header_left: str, header_right: str) -> type[canvas.Canvas]:
+    """A canvas that draws the page header and "Side X af Y" once the total is known."""
+
+    class MinutesCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = A4
+            self.saveState()
+            self.setFont(FONT, 8.5)
+            self.setFillColor(colors.HexColor("#333333"))
+            self.drawString(PAGE_MARGIN, height - 1.4 * cm, header_left)
+            self.drawRightString(width - PAGE_MARGIN, height - 1.4 * cm, header_right)
+            self.setStrokeColor(colors.HexColor("#999999"))
+            self.setLineWidth(0.4)
+            self.line(PAGE_MARGIN, height - 1.55 * cm, width - PAGE_MARGIN, height - 1.55 * cm)
+            self.drawCentredString(width / 2, 1.2 * cm, f"Side {number} af {total}")
+            self.restoreState()
+
+    return MinutesCanvas
+
+
+def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
+    """Render the minutes of a meeting (or of some of its items) as a PDF document."""
+    _register_fonts()
+    styles = _styles()
+    meeting = minutes.meeting
+    body = meeting.body
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=PAGE_MARGIN,
+        rightMargin=PAGE_MARGIN,
+        topMargin=2.3 * cm,
+        bottomMargin=2.0 * cm,
+        title=minutes.title,
+        author=body.name,
+        subject=f"Beslutningsprotokol, møde {short_date(meeting.date)}",
+        creator="Protokol",
+        keywords=["beslutningsprotokol", body.name, short_date(meeting.date)],
+        lang="da-DK",
+        invariant=True,
+    )
+    width = doc.width
+    story: list[Flowable] = [
+        Paragraph("Beslutningsprotokol", styles["title"]),
+        _para(body.name, "section"),
+        _para(f"Mødedato: {WEEKDAYS[meeting.date.weekday()]} den {long_date(meeting.date)}, "
+              f"kl. {meeting.starts_at:%H.%M}", "meta"),
+    ]
+    if meeting.location:
+        story.append(_para(f"Mødested: {meeting.location}", "meta"))
+    if minutes.present:
+        story.append(_para("Til stede: " + ", ".join(_label(s) for s in minutes.present), "meta"))
+    if minutes.absent:
+        story.append(_para("Fraværende: " + ", ".join(_label(s) for s in minutes.absent), "meta"))
+    story.append(Spacer(0, 8))
+    for entry in minutes.items:
+        flowables = item_flowables(entry, width)
+        story.append(KeepTogether(flowables[:2]) if len(flowables) > 1 else flowables[0])
+        story += flowables[2:]
+    doc.build(
+        story,
+        canvasmaker=_canvas_class(body.name, f"Møde {short_date(meeting.date)}"),
+    )
+    return buffer.getvalue()
+
+
+def _label(seated) -> str:
+    return seated.label

@@ -1,0 +1,177 @@
+"""Command-line interface: `flask --app wsgi demo | meeting ... | minutes ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from protokol.extensions import db
+
+DEMO_FILE = "meeting-2010-12-06.json"
+
+meeting_cli = AppGroup("meeting", help="Export and import whole meetings as JSON.")
+minutes_cli = AppGroup("minutes", help="Render the minutes (beslutningsprotokol).")
+
+
+def _style_dirs() -> tuple[str, ...]:
+    return tuple(current_app.config["PROTOKOL_STYLE_DIRS"])
+
+
+def _get_meeting(meeting_id: int):
+    from meetings.models import Meeting
+
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise click.ClickException(f"no meeting with id {meeting_id}")
+    return meeting
+
+
+def demo_data() -> dict:
+    """The demo meeting of 6 December 2010 in the interchange format."""
+    text = resources.files("protokol.demo").joinpath(DEMO_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def load_demo() -> tuple[int, bool]:
+    """Load the demo meeting unless it is there; return (meeting id, whether created)."""
+    from meetings.models import Body, Meeting
+    from minutes.interchange import import_meeting
+
+    data = demo_data()
+    existing = db.session.scalar(
+        sa.select(Meeting.id)
+        .join(Body)
+        .where(
+            Body.name == data["body"]["name"],
+            Meeting.starts_at == datetime.fromisoformat(data["meeting"]["starts_at"]),
+        )
+    )
+    if existing is not None:
+        return existing, False
+    meeting = import_meeting(
+        data,
+        attachments_dir=current_app.config["ATTACHMENTS_DIR"],
+        style_dirs=_style_dirs(),
+    )
+    db.session.commit()
+    return meeting.id, True
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load it when the database has no meeting.")
+def demo_command(if_empty: bool) -> None:
+    """Load the demo meeting of 6 December 2010 (idempotent); prints its id last."""
+    from meetings.models import Meeting
+
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)):
+        click.echo("The database already holds meetings; the demo was not loaded.")
+        first = db.session.scalar(sa.select(Meeting.id).order_by(Meeting.id).limit(1))
+        click.echo(str(first))
+        return
+    meeting_id, created = load_demo()
+    click.echo(
+        "Loaded the demo meeting of 6 December 2010."
+        if created
+        else "The demo meeting of 6 December 2010 is already loaded."
+    )
+    click.echo(str(meeting_id))
+
+
+@meeting_cli.command("export")
+@click.argument("meeting_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="File to write (default: standard output).")
+@click.option("--no-files", is_flag=True, help="Leave attachment contents out.")
+def export_command(meeting_id: int, output: str, no_files: bool) -> None:
+    """Write meeting MEETING_ID as JSON in the interchange format."""
+    from minutes.interchange import dumps, export_meeting
+
+    data = export_meeting(
+        _get_meeting(meeting_id),
+        include_files=not no_files,
+        attachments_dir=current_app.config["ATTACHMENTS_DIR"],
+    )
+    text = dumps(data)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+
+
+@meeting_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def import_command(file) -> None:
+    """Read a meeting from FILE (JSON, interchange format) in one transaction."""
+    from minutes.interchange import MeetingImportError, import_meeting
+
+    raw = file.read()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file.name}: not UTF-8 text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{file.name}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    try:
+        meeting = import_meeting(
+            data,
+            attachments_dir=current_app.config["ATTACHMENTS_DIR"],
+            style_dirs=_style_dirs(),
+        )
+        db.session.commit()
+    except MeetingImportError as exc:
+        db.session.rollback()
+        lines = [f"  {pointer or '/'}: {reason}" for pointer, reason in exc.errors]
+        raise click.ClickException(
+            f"{file.name}: nothing was imported; {len(exc.errors)} problem(s):\n"
+            + "\n".join(lines)
+        ) from exc
+    click.echo(f"Imported meeting {meeting.id} ({meeting.body.name}, {meeting.starts_at:%Y-%m-%d}).")
+    click.echo(str(meeting.id))
+
+
+@minutes_cli.command("render")
+@click.argument("meeting_id", type=int)
+@click.option("--item", "item_number", type=int, help="Only the item with this number.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "txt"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="File to write ('-' for standard output).")
+@click.option("--include-closed", is_flag=True,
+              help="Include the content of closed items (internal minutes, not for the public).")
+def render_command(meeting_id: int, item_number: int | None, fmt: str, output: str,
+                   include_closed: bool) -> None:
+    """Write the minutes of MEETING_ID as PDF, HTML or plain text."""
+    from minutes.render import render_minutes
+
+    meeting = _get_meeting(meeting_id)
+    if item_number is not None and item_number not in {i.number for i in meeting.items}:
+        raise click.ClickException(f"meeting {meeting_id} has no item number {item_number}")
+    data = render_minutes(
+        meeting,
+        fmt,
+        item_numbers=[item_number] if item_number is not None else None,
+        is_public=not include_closed,
+        style_dirs=_style_dirs(),
+    )
+    if output == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(output).write_bytes(data)
+        click.echo(f"Wrote {output}", err=True)
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app."""
+    app.cli.add_command(demo_command)
+    app.cli.add_command(meeting_cli)
+    app.cli.add_command(minutes_cli)

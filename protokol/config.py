@@ -1,0 +1,62 @@
+"""Configuration classes, loaded with `app.config.from_object`.
+
+Every setting can be overridden from the environment (see `docs/configuration.md`).
+"""
+
+import os
+from pathlib import Path
+
+
+def _style_dirs() -> list[str]:
+    return [p for p in os.environ.get("PROTOKOL_STYLE_DIRS", "").split(":") if p]
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: Extra folders searched for minutes styles, before the shipped ones.
+    PROTOKOL_STYLE_DIRS: list[str] = _style_dirs()
+    #: Where uploaded attachments (bilag) are stored; outside the web root.
+    ATTACHMENTS_DIR: str | None = os.environ.get("PROTOKOL_ATTACHMENTS_DIR")
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+class DevelopmentConfig(Config):
+    """`make run`: the embedded SQLite database in `instance/`."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    """The test suite; the database URL is set by the fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class ProductionConfig(Config):
+    """Production: `SECRET_KEY` and `DATABASE_URL` come from the environment, no defaults."""
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def default_sqlite_uri(instance_path: str) -> str:
+    """The embedded default database file inside the instance folder."""
+    return "sqlite:///" + str(Path(instance_path) / "protokol.sqlite3")

@@ -1,0 +1,135 @@
+"""Fixtures: a migrated database of the kind DATABASE_URL names (SQLite by default; a
+fresh PostgreSQL database per run when it names a PostgreSQL server), the app, a client,
+a CLI runner, and factories for the record."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+os.environ["PROTOKOL_ENV"] = "testing"
+
+from protokol import create_app  # noqa: E402
+from protokol.extensions import db as _db  # noqa: E402
+from tests.factories import Factories  # noqa: E402
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+def pytest_report_header(config) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return f"protokol database: {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def create_database(base_url: str | None, tmp_dir: Path, label: str) -> str:
+    """A new, empty database of the configured kind; returns its URL."""
+    if base_url and is_postgres(base_url):
+        url = sa.make_url(base_url)
+        name = f"protokol_{label}_{uuid.uuid4().hex[:10]}"
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return url.set(database=name).render_as_string(hide_password=False)
+    return f"sqlite:///{tmp_dir / f'{label}.sqlite3'}"
+
+
+def drop_database(url: str) -> None:
+    if is_postgres(url):
+        parsed = sa.make_url(url)
+        base = os.environ["DATABASE_URL"]
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def make_app(database_url: str, tmp_path: Path, **overrides) -> Flask:
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+        "PROTOKOL_STYLE_DIRS": [],
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """The run's database, migrated to the newest revision with Alembic."""
+    from flask_migrate import upgrade
+
+    url = create_database(os.environ.get("DATABASE_URL"), tmp_path_factory.mktemp("db"), "test")
+    app = make_app(url, tmp_path_factory.mktemp("migrate"))
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    yield url
+    drop_database(url)
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on the run's database, inside an app context; tables emptied afterwards."""
+    app = make_app(database_url, tmp_path)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            _db.session.remove()
+            _empty_tables()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask):
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factories(db) -> Factories:
+    return Factories(db.session)
+
+
+@pytest.fixture
+def make_meeting(factories: Factories):
+    return factories.meeting
+
+
+@pytest.fixture
+def reference_dir() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.fail(f"the shared reference is missing at {REFERENCE}")
+    return REFERENCE
