@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protokol.extensions import db
+from protokol.audit import Audited
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -161,7 +162,7 @@ class Seat(TimestampMixin, db.Model):
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
 
-class Meeting(TimestampMixin, db.Model):
+class Meeting(Audited, TimestampMixin, db.Model):
     """One meeting of a body."""
 
     __tablename__ = "meetings"
@@ -200,8 +201,11 @@ class Meeting(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.starts_at:%Y-%m-%d}>"
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.id, None
 
-class MeetingAttendance(db.Model):
+
+class MeetingAttendance(Audited, db.Model):
     """Whether a member attended a meeting (fremmøde)."""
 
     __tablename__ = "meeting_attendance"
@@ -221,8 +225,11 @@ class MeetingAttendance(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="attendance")
     member: Mapped[Member] = relationship()
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.meeting_id, None
 
-class AgendaItem(TimestampMixin, db.Model):
+
+class AgendaItem(Audited, TimestampMixin, db.Model):
     """An agenda item (dagsordenspunkt): a case put before the meeting."""
 
     __tablename__ = "agenda_items"
@@ -268,8 +275,11 @@ class AgendaItem(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<AgendaItem {self.number} {self.title!r}>"
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.meeting_id, self.id
 
-class RecommendationClause(db.Model):
+
+class RecommendationClause(Audited, db.Model):
     """One numbered clause of the recommendation (indstilling), with its lead-in."""
 
     __tablename__ = "recommendation_clauses"
@@ -290,8 +300,11 @@ class RecommendationClause(db.Model):
     def number(self) -> int:
         return self.position + 1
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id
 
-class CaseSection(db.Model):
+
+class CaseSection(Audited, db.Model):
     """A section of the case text (Problemstilling, Løsning, Økonomi, Videre proces).
 
     `body` is CommonMark with tables: paragraphs, bullet and numbered lists, simple tables.
@@ -309,8 +322,11 @@ class CaseSection(db.Model):
 
     item: Mapped[AgendaItem] = relationship(back_populates="sections")
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id
 
-class Attachment(TimestampMixin, db.Model):
+
+class Attachment(Audited, TimestampMixin, db.Model):
     """An attachment (bilag) to an agenda item; the file is stored by its checksum."""
 
     __tablename__ = "attachments"
@@ -330,8 +346,11 @@ class Attachment(TimestampMixin, db.Model):
 
     item: Mapped[AgendaItem] = relationship(back_populates="attachments")
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id
 
-class ItemSignatory(db.Model):
+
+class ItemSignatory(Audited, db.Model):
     """An official who signed the case presentation."""
 
     __tablename__ = "item_signatories"
@@ -345,8 +364,11 @@ class ItemSignatory(db.Model):
 
     item: Mapped[AgendaItem] = relationship(back_populates="signatories")
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id
 
-class ItemAttendance(db.Model):
+
+class ItemAttendance(Audited, db.Model):
     """A member's presence for one item where it differs from the meeting's attendance
     (arrived late, left, or inhabil)."""
 
@@ -366,3 +388,7 @@ class ItemAttendance(db.Model):
 
     item: Mapped[AgendaItem] = relationship(back_populates="attendance")
     member: Mapped[Member] = relationship()
+
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id

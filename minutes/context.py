@@ -168,10 +168,10 @@ def remark_context(
     if remark.member is not None:
         member = member_label(seated.get(remark.member.id), remark.member.name, style)
     body: Body = remark.item.meeting.body
+    parties = sort_parties(body, parties)
     return {
         "kind": remark.kind.value,
-        "parties": [p.letter for p in sort_parties(body, parties)] if len(parties) > 1
-        else [p.letter for p in parties],
+        "parties": [p.letter for p in parties],
         "party_names": [p.name for p in parties],
         "member": member,
         "text": "\n\n".join(split_blocks(remark.text)),

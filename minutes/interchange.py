@@ -384,21 +384,11 @@ def import_meeting(
         raise MeetingImportError(errors)
     session = db.session
 
-    parties: dict[str, Party] = {}
-    for p in data["parties"]:
-        party = session.scalar(sa.select(Party).where(Party.letter == p["letter"]))
-        if party is None:
-            party = Party(letter=p["letter"], name=p["name"])
-            session.add(party)
-        parties[p["letter"]] = party
-
+    # Refuse a meeting that is already there before anything is added (all or nothing).
     b = data["body"]
     body = session.scalar(sa.select(Body).where(Body.name == b["name"]))
-    if body is None:
-        body = Body(name=b["name"], genitive_name=b["genitive_name"], minutes_style=b["minutes_style"])
-        session.add(body)
     starts_at = datetime.fromisoformat(data["meeting"]["starts_at"])
-    if body.id is not None:
+    if body is not None:
         existing = session.scalar(
             sa.select(Meeting).where(Meeting.body_id == body.id, Meeting.starts_at == starts_at)
         )
@@ -407,6 +397,18 @@ def import_meeting(
                 "/meeting/starts_at",
                 f"{body.name} already has a meeting at {starts_at:%Y-%m-%d %H:%M} (id {existing.id})",
             )])
+
+    parties: dict[str, Party] = {}
+    for p in data["parties"]:
+        party = session.scalar(sa.select(Party).where(Party.letter == p["letter"]))
+        if party is None:
+            party = Party(letter=p["letter"], name=p["name"])
+            session.add(party)
+        parties[p["letter"]] = party
+
+    if body is None:
+        body = Body(name=b["name"], genitive_name=b["genitive_name"], minutes_style=b["minutes_style"])
+        session.add(body)
     ordered_ids = {bp.party_id for bp in body.party_order}
     for letter in b["party_order"]:
         party = parties[letter]
@@ -418,10 +420,16 @@ def import_meeting(
 
     members: dict[str, Member] = {}
     for m in data["members"]:
-        member = session.scalar(
-            sa.select(Member).join(Seat).where(Member.name == m["name"], Seat.body_id == body.id)
-            .limit(1)
-        )
+        # Match members who were in the body before this import, each to one ref only, so
+        # that two members of the same name stay two.
+        taken = [x.id for x in members.values() if x.id is not None]
+        with session.no_autoflush:
+            member = session.scalar(
+                sa.select(Member).join(Seat)
+                .where(Member.name == m["name"], Seat.body_id == body.id, Member.id.not_in(taken))
+                .order_by(Member.id)
+                .limit(1)
+            )
         if member is None:
             member = Member(name=m["name"])
             session.add(member)

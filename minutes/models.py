@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
 from protokol.extensions import db
+from protokol.audit import Audited
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -31,7 +32,7 @@ class RemarkStatus(enum.StrEnum):
     RETURNED = "returned"
 
 
-class ProtocolRemark(TimestampMixin, db.Model):
+class ProtocolRemark(Audited, TimestampMixin, db.Model):
     """A protocol remark: a party's, several parties' or a member's recorded statement."""
 
     __tablename__ = "protocol_remarks"
@@ -79,8 +80,11 @@ class ProtocolRemark(TimestampMixin, db.Model):
         back_populates="remark", order_by="RemarkCoParty.position", cascade="all, delete-orphan"
     )
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id
 
-class RemarkCoParty(db.Model):
+
+class RemarkCoParty(Audited, db.Model):
     """A further party joining a joint remark; it counts once that party confirms."""
 
     __tablename__ = "remark_co_parties"
@@ -99,3 +103,7 @@ class RemarkCoParty(db.Model):
 
     remark: Mapped[ProtocolRemark] = relationship(back_populates="co_parties")
     party: Mapped[Party] = relationship()
+
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.remark.audit_scope()

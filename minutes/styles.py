@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 SHIPPED_STYLES_DIR = Path(__file__).parent / "styles"
@@ -98,7 +98,11 @@ class Style:
         try:
             return self.env.get_template(template).render(labels=self.labels, **context)
         except TemplateError as exc:
-            raise StyleError(f"style {self.name!r}, template {template!r}: {exc}") from exc
+            where = repr(template)
+            if isinstance(exc, TemplateSyntaxError):
+                # The template at fault may be an included one ("vote.txt.j2").
+                where = f"{(exc.name or template)!r}, line {exc.lineno}"
+            raise StyleError(f"style {self.name!r}, template {where}: {exc}") from exc
 
 
 def style_folders(extra_dirs: Sequence[str] = ()) -> list[Path]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
 from protokol.extensions import db
+from protokol.audit import Audited
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -28,7 +29,7 @@ class MotionKind(enum.StrEnum):
     PROCEDURAL = "procedural"
 
 
-class Motion(TimestampMixin, db.Model):
+class Motion(Audited, TimestampMixin, db.Model):
     """A motion on an item, with its proposer and verbatim text."""
 
     __tablename__ = "motions"
@@ -72,3 +73,7 @@ class Motion(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Motion {self.id} {self.kind}>"
+
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id

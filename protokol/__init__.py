@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from protokol.config import CONFIGS, default_sqlite_uri
-from protokol.extensions import csrf, db, migrate
+from protokol.extensions import csrf, db, limiter, login_manager, migrate
 
 
 @event.listens_for(Engine, "connect")
@@ -65,15 +65,20 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
         compare_type=True,
     )
     csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
 
     _import_models()
     _register_blueprints(app)
     _register_cli(app)
+    _register_hooks(app)
     return app
 
 
 def _import_models() -> None:
     """Import every domain's models so that the metadata is complete."""
+    import protokol.accounts.models  # noqa: F401
+    import protokol.audit  # noqa: F401
     import meetings.models  # noqa: F401
     import minutes.models  # noqa: F401
     import motions.models  # noqa: F401
@@ -81,14 +86,60 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from protokol.accounts.views import bp as accounts_bp
+
+    app.register_blueprint(accounts_bp)
     from meetings.views import bp as meetings_bp
+    from minutes.console import bp as console_bp
     from minutes.views import bp as minutes_bp
 
     app.register_blueprint(meetings_bp)
     app.register_blueprint(minutes_bp)
+    app.register_blueprint(console_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from protokol.cli import register
 
     register(app)
+
+
+def _register_hooks(app: Flask) -> None:
+    from flask import render_template
+    from flask_login import current_user
+    from flask_wtf.csrf import CSRFError
+
+    from protokol.accounts.models import User
+    from protokol.audit import set_actor
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    @app.before_request
+    def attribute_changes() -> None:
+        set_actor(db.session, current_user if current_user.is_authenticated else None)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        db.session.rollback()
+        message = "Formularen er udløbet eller mangler sikkerhedsnøglen. Genindlæs siden og prøv igen."
+        return render_template("error.html", code=400, message=message), 400
+
+    def error_page(code: int, message: str):
+        def handler(_error):
+            db.session.rollback()
+            return render_template("error.html", code=code, message=message), code
+
+        return handler
+
+    app.register_error_handler(403, error_page(403, "Du har ikke adgang til denne side."))
+    app.register_error_handler(404, error_page(404, "Siden findes ikke."))
+    app.register_error_handler(405, error_page(405, "Metoden er ikke tilladt her."))
+    app.register_error_handler(
+        413, error_page(413, "Filen er for stor.")
+    )
+    app.register_error_handler(
+        429, error_page(429, "For mange forsøg. Vent lidt, og prøv igen.")
+    )

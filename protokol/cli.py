@@ -18,6 +18,7 @@ from protokol.extensions import db
 DEMO_FILE = "meeting-2010-12-06.json"
 
 meeting_cli = AppGroup("meeting", help="Export and import whole meetings as JSON.")
+users_cli = AppGroup("users", help="Create and list user accounts.")
 minutes_cli = AppGroup("minutes", help="Render the minutes (beslutningsprotokol).")
 
 
@@ -40,13 +41,52 @@ def demo_data() -> dict:
     return json.loads(text)
 
 
-def load_demo() -> tuple[int, bool]:
-    """Load the demo meeting unless it is there; return (meeting id, whether created)."""
+#: The demo's logins: (e-mail, role, name, member name or None). Password: DEMO_PASSWORD.
+DEMO_USERS = (
+    ("admin@demo.protokol.dk", "admin", "Demo-administrator", None),
+    ("sekretaer@demo.protokol.dk", "secretary", "Demo-sekretær", None),
+    ("lonborg@demo.protokol.dk", "member", "Mogens Lønborg", "Mogens Lønborg"),
+    ("bondam@demo.protokol.dk", "member", "Klaus Bondam", "Klaus Bondam"),
+)
+DEMO_PASSWORD = "demo-protokol"
+
+
+def load_demo_users(meeting_id: int) -> list[str]:
+    """Create the demo logins that are missing; return every demo login as a line."""
+    from meetings.models import Meeting, Member, Seat
+    from protokol.accounts.models import Role, User
+    from protokol.accounts.services import create_user
+
+    meeting = db.session.get(Meeting, meeting_id)
+    lines = []
+    for email, role, name, member_name in DEMO_USERS:
+        if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+            member_id = None
+            if member_name:
+                member_id = db.session.scalar(
+                    sa.select(Member.id).join(Seat)
+                    .where(Member.name == member_name, Seat.body_id == meeting.body_id)
+                    .limit(1)
+                )
+            create_user(
+                email,
+                Role(role),
+                DEMO_PASSWORD,
+                name=name,
+                member_id=member_id,
+                body_ids=[meeting.body_id] if role == "secretary" else [],
+            )
+        lines.append(f"  {role:<10} {email:<28} password: {DEMO_PASSWORD}")
+    db.session.commit()
+    return lines
+
+
+def demo_meeting_id() -> int | None:
+    """The id of the demo meeting, if it is loaded."""
     from meetings.models import Body, Meeting
-    from minutes.interchange import import_meeting
 
     data = demo_data()
-    existing = db.session.scalar(
+    return db.session.scalar(
         sa.select(Meeting.id)
         .join(Body)
         .where(
@@ -54,6 +94,14 @@ def load_demo() -> tuple[int, bool]:
             Meeting.starts_at == datetime.fromisoformat(data["meeting"]["starts_at"]),
         )
     )
+
+
+def load_demo() -> tuple[int, bool]:
+    """Load the demo meeting unless it is there; return (meeting id, whether created)."""
+    from minutes.interchange import import_meeting
+
+    data = demo_data()
+    existing = demo_meeting_id()
     if existing is not None:
         return existing, False
     meeting = import_meeting(
@@ -71,7 +119,8 @@ def demo_command(if_empty: bool) -> None:
     """Load the demo meeting of 6 December 2010 (idempotent); prints its id last."""
     from meetings.models import Meeting
 
-    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)):
+    has_meetings = db.session.scalar(sa.select(sa.func.count()).select_from(Meeting))
+    if if_empty and has_meetings and demo_meeting_id() is None:
         click.echo("The database already holds meetings; the demo was not loaded.")
         first = db.session.scalar(sa.select(Meeting.id).order_by(Meeting.id).limit(1))
         click.echo(str(first))
@@ -82,6 +131,10 @@ def demo_command(if_empty: bool) -> None:
         if created
         else "The demo meeting of 6 December 2010 is already loaded."
     )
+    click.echo("Demo logins (for trying Protokol out; never use them in production):")
+    for line in load_demo_users(meeting_id):
+        click.echo(line)
+    click.echo(f"Demo meeting: /meetings/{meeting_id}")
     click.echo(str(meeting_id))
 
 
@@ -170,8 +223,52 @@ def render_command(meeting_id: int, item_number: int | None, fmt: str, output: s
         click.echo(f"Wrote {output}", err=True)
 
 
+@users_cli.command("create")
+@click.option("--email", required=True, help="Login e-mail address.")
+@click.option("--role", type=click.Choice(["admin", "secretary", "member"]), required=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--body-id", "body_ids", type=int, multiple=True,
+              help="A body a secretary records meetings for (repeatable).")
+@click.option("--member-id", type=int, help="The Member record of a user with role member.")
+@click.option("--generate-password", is_flag=True,
+              help="Generate a password and print it once, instead of prompting for one.")
+def users_create_command(email: str, role: str, name: str, body_ids: tuple[int, ...],
+                         member_id: int | None, generate_password: bool) -> None:
+    """Create a user; the password is prompted for, or generated and printed once."""
+    from protokol.accounts.models import Role
+    from protokol.accounts.services import AccountError, create_user
+    from protokol.accounts.services import generate_password as make_password
+
+    if generate_password:
+        password = make_password()
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email, Role(role), password, name=name, member_id=member_id,
+                           body_ids=list(body_ids))
+        db.session.commit()
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    if generate_password:
+        click.echo(f"Password (shown once): {password}")
+
+
+@users_cli.command("list")
+def users_list_command() -> None:
+    """List the users."""
+    from protokol.accounts.models import User
+
+    for user in db.session.scalars(sa.select(User).order_by(User.email)):
+        bodies = ", ".join(b.name for b in user.bodies)
+        state = "" if user.is_active else " (deactivated)"
+        click.echo(f"{user.id:>4}  {user.role:<10} {user.email}{state}  {bodies}")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(demo_command)
+    app.cli.add_command(users_cli)
     app.cli.add_command(meeting_cli)
     app.cli.add_command(minutes_cli)

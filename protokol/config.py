@@ -18,10 +18,16 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     #: Extra folders searched for minutes styles, before the shipped ones.
-    PROTOKOL_STYLE_DIRS: list[str] = _style_dirs()
+    PROTOKOL_STYLE_DIRS: tuple[str, ...] = tuple(_style_dirs())
     #: Where uploaded attachments (bilag) are stored; outside the web root.
     ATTACHMENTS_DIR: str | None = os.environ.get("PROTOKOL_ATTACHMENTS_DIR")
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    #: Largest attachment (bilag) accepted, in bytes.
+    MAX_ATTACHMENT_BYTES = int(os.environ.get("PROTOKOL_MAX_ATTACHMENT_BYTES", 15 * 1024 * 1024))
+    #: Where the login throttle keeps its counts ("memory://", or "redis://127.0.0.1:6379"
+    #: when several app server processes run).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

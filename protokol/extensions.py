@@ -1,5 +1,8 @@
 """Flask extensions, created unbound here and bound to the app in `create_app`."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -26,3 +29,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Log ind for at se siden."
+login_manager.session_protection = "strong"
+#: Rate limits (login throttling). Storage from RATELIMIT_STORAGE_URI; memory by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -18,6 +18,7 @@ os.environ["PROTOKOL_ENV"] = "testing"
 
 from protokol import create_app  # noqa: E402
 from protokol.extensions import db as _db  # noqa: E402
+from protokol.extensions import limiter  # noqa: E402
 from tests.factories import Factories  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -101,6 +102,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             _db.session.remove()
             _empty_tables()
             _db.engine.dispose()
+            limiter.reset()
 
 
 @pytest.fixture
@@ -133,3 +135,73 @@ def reference_dir() -> Path:
     if not REFERENCE.is_dir():
         pytest.fail(f"the shared reference is missing at {REFERENCE}")
     return REFERENCE
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user: make_user("secretary", bodies=[body]) → User (password "password-123")."""
+    from protokol.accounts.models import Role
+    from protokol.accounts.services import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "secretary", *, email: str | None = None, bodies=(), member=None,
+             password: str = "password-123"):
+        user = create_user(
+            email or f"{role}{next(counter)}@example.dk",
+            Role(role),
+            password,
+            name=f"Test {role}",
+            member_id=member.id if member is not None else None,
+            body_ids=[b.id for b in bodies],
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the login form: login(user) (password "password-123")."""
+
+    def do(user, password: str = "password-123"):
+        from flask import current_app
+
+        current_app.config["WTF_CSRF_ENABLED"] = False
+        try:
+            response = client.post("/login", data={"email": user.email, "password": password})
+        finally:
+            current_app.config["WTF_CSRF_ENABLED"] = True
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def csrf_token(client):
+    """A valid CSRF token for the client's session, read from a rendered form."""
+    import re
+
+    def token(page: str = "/login") -> str:
+        html = client.get(page).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', html
+        )
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    return token
+
+
+@pytest.fixture
+def post(client, csrf_token):
+    """POST a form with a valid CSRF token: post(url, data, token_page=url or "/login")."""
+
+    def do(url: str, data: dict | None = None, *, token_page: str = "/login", **kwargs):
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", csrf_token(token_page))
+        return client.post(url, data=payload, **kwargs)
+
+    return do

@@ -164,6 +164,7 @@ class Factories:
         **fields,
     ) -> Vote:
         vote = Vote(motion=motion, is_open=fields.pop("is_open", False), **fields)
+        self.session.add(vote)
         for letter, position in (parties or {}).items():
             vote.party_votes.append(PartyVote(party=self.party(letter), position=Position(position)))
         for name, position in (members or {}).items():

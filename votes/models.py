@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from meetings.models import AgendaItem, Member, Party
 from motions.models import Motion
 from protokol.extensions import db
+from protokol.audit import Audited
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -50,7 +51,7 @@ class ResultMode(enum.StrEnum):
     OMITTED = "omitted"
 
 
-class Vote(TimestampMixin, db.Model):
+class Vote(Audited, TimestampMixin, db.Model):
     """The vote on one motion; counts are derived from attendance, never typed in."""
 
     __tablename__ = "votes"
@@ -91,8 +92,11 @@ class Vote(TimestampMixin, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.motion.item.meeting_id, self.motion.item_id
 
-class PartyVote(db.Model):
+
+class PartyVote(Audited, db.Model):
     """A party's position in a vote (all its present members, unless an exception)."""
 
     __tablename__ = "party_votes"
@@ -112,8 +116,11 @@ class PartyVote(db.Model):
     vote: Mapped[Vote] = relationship(back_populates="party_votes")
     party: Mapped[Party] = relationship()
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.vote.audit_scope()
 
-class MemberVote(db.Model):
+
+class MemberVote(Audited, db.Model):
     """A member's own position: a split from the party line, or an independent's vote."""
 
     __tablename__ = "member_votes"
@@ -133,8 +140,11 @@ class MemberVote(db.Model):
     vote: Mapped[Vote] = relationship(back_populates="member_votes")
     member: Mapped[Member] = relationship()
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.vote.audit_scope()
 
-class Decision(TimestampMixin, db.Model):
+
+class Decision(Audited, TimestampMixin, db.Model):
     """The item's final decision: the closing result sentence of its decision section."""
 
     __tablename__ = "decisions"
@@ -151,3 +161,7 @@ class Decision(TimestampMixin, db.Model):
     item: Mapped[AgendaItem] = relationship(
         backref=backref("decision", uselist=False, cascade="all, delete-orphan")
     )
+
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.item.meeting_id, self.item_id

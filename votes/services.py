@@ -3,11 +3,24 @@ quorum, and warnings when a vote's record cannot be right."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from meetings.models import Body, Party
+from meetings.models import AgendaItem, Body, Member, Party
 from meetings.services import SeatedMember, body_size, party_rank, present_for_item
-from votes.models import MemberPosition, Outcome, Position, Vote
+from motions.models import Motion
+from protokol.extensions import db
+from votes.models import (
+    Decision,
+    MemberPosition,
+    MemberVote,
+    Outcome,
+    PartyVote,
+    Position,
+    ResultMode,
+    Vote,
+)
 
 #: The order in which the sides are listed.
 POSITIONS = (Position.FOR, Position.AGAINST, Position.ABSTAIN)
@@ -172,3 +185,192 @@ def tally(vote: Vote) -> Tally:
         names = ", ".join(s.label for s in unrecorded)
         warnings.append(f"Ingen stemme registreret for {len(unrecorded)} til stede: {names}.")
     return result
+
+
+# --------------------------------------------------------------------------- recording
+# The live console's writes. Each takes the vote version the secretary saw: a change
+# based on an older version is refused with `VoteConflict` (never a silent overwrite).
+# A request that asks for the state the vote already has is accepted as it is, so a
+# double click or a retried request does nothing twice.
+
+
+class VoteError(ValueError):
+    """A vote cannot be recorded as asked."""
+
+
+class VoteConflict(VoteError):
+    """The vote changed since the secretary saw it (optimistic locking)."""
+
+    def __init__(self, vote: Vote):
+        self.vote = vote
+        super().__init__(
+            "Afstemningen er netop ændret et andet sted. Siden viser nu den nyeste udgave;"
+            " kontrollér den, og registrér igen."
+        )
+
+
+def _touch(vote: Vote) -> None:
+    """Mark the vote changed, so its version advances with any change to its parts."""
+    from protokol.models import utcnow
+
+    vote.modified_at = utcnow()
+
+
+def _check_version(vote: Vote, expected_version: int | None) -> None:
+    from meetings.locking import ensure_editable
+
+    ensure_editable(vote.motion.item.meeting)
+    if expected_version is not None and expected_version != vote.version:
+        raise VoteConflict(vote)
+
+
+def open_vote(motion: Motion, *, actor: Any) -> Vote:
+    """Open the vote on `motion` (or return the one already there)."""
+    from meetings.locking import ensure_editable
+
+    ensure_editable(motion.item.meeting)
+    existing = getattr(motion, "vote", None)
+    if existing is not None:
+        return existing
+    vote = Vote(motion=motion, is_open=True)
+    db.session.add(vote)
+    db.session.flush()
+    return vote
+
+
+def set_party_position(
+    vote: Vote, party: Party, position: Position | None, *, expected_version: int | None,
+    actor: Any,
+) -> Vote:
+    """Record how `party` voted (None clears it)."""
+    current = next((pv for pv in vote.party_votes if pv.party_id == party.id), None)
+    if (current.position if current else None) == position:
+        return vote
+    _check_version(vote, expected_version)
+    if not vote.is_open:
+        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+    if position is None:
+        vote.party_votes.remove(current)
+    elif current is None:
+        vote.party_votes.append(PartyVote(party=party, position=position))
+    else:
+        current.position = position
+    _touch(vote)
+    db.session.flush()
+    return vote
+
+
+def set_member_position(
+    vote: Vote, member: Member, position: MemberPosition | None, *,
+    expected_version: int | None, actor: Any,
+) -> Vote:
+    """Record a member's own position (a split from the party, or an independent's);
+    None makes the member follow the party again."""
+    current = next((mv for mv in vote.member_votes if mv.member_id == member.id), None)
+    if (current.position if current else None) == position:
+        return vote
+    _check_version(vote, expected_version)
+    if not vote.is_open:
+        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+    if position is not None and member.id not in present_for_item(vote.motion.item):
+        raise VoteError(f"{member.name} er ikke til stede ved punktet.")
+    if position is None:
+        vote.member_votes.remove(current)
+    elif current is None:
+        vote.member_votes.append(MemberVote(member=member, position=position))
+    else:
+        current.position = position
+    _touch(vote)
+    db.session.flush()
+    return vote
+
+
+def set_unrecorded_parties(
+    vote: Vote, position: Position, *, expected_version: int | None, actor: Any
+) -> Vote:
+    """Give every present party without a recorded position `position`."""
+    _check_version(vote, expected_version)
+    if not vote.is_open:
+        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+    recorded = {pv.party_id for pv in vote.party_votes}
+    parties = {s.party.id: s.party for s in present_for_item(vote.motion.item).values() if s.party}
+    for party_id, party in parties.items():
+        if party_id not in recorded:
+            vote.party_votes.append(PartyVote(party=party, position=position))
+    _touch(vote)
+    db.session.flush()
+    return vote
+
+
+def close_vote(vote: Vote, *, expected_version: int | None, actor: Any) -> Vote:
+    """Close the vote: the result is final (it can be reopened until the minutes are
+    approved)."""
+    if not vote.is_open:
+        return vote
+    _check_version(vote, expected_version)
+    vote.is_open = False
+    db.session.flush()
+    return vote
+
+
+def reopen_vote(vote: Vote, *, expected_version: int | None, actor: Any) -> Vote:
+    """Reopen a closed vote to correct it."""
+    if vote.is_open:
+        return vote
+    _check_version(vote, expected_version)
+    vote.is_open = True
+    db.session.flush()
+    return vote
+
+
+def set_without_vote(
+    vote: Vote, outcome: Outcome | None, *, expected_version: int | None, actor: Any
+) -> Vote:
+    """Record the motion as decided without a vote (uden afstemning) with `outcome`;
+    None returns to a counted vote."""
+    wanted = (outcome is not None, outcome)
+    if (vote.is_without_vote, vote.outcome_without_vote) == wanted:
+        return vote
+    _check_version(vote, expected_version)
+    vote.is_without_vote, vote.outcome_without_vote = wanted
+    db.session.flush()
+    return vote
+
+
+def set_result_sentence(
+    vote: Vote, mode: ResultMode, text: str = "", *, expected_version: int | None, actor: Any
+) -> Vote:
+    """Choose the result sentence printed after the vote: the style's, one's own, or none."""
+    text = text.strip()
+    if mode == ResultMode.CUSTOM and not text:
+        raise VoteError("Skriv den sætning, der skal stå efter afstemningen.")
+    if len(text) > 2000:
+        raise VoteError("Sætningen er for lang (højst 2000 tegn).")
+    if (vote.result_mode, vote.result_text) == (mode, text if mode == ResultMode.CUSTOM else ""):
+        return vote
+    _check_version(vote, expected_version)
+    vote.result_mode = mode
+    vote.result_text = text if mode == ResultMode.CUSTOM else ""
+    db.session.flush()
+    return vote
+
+
+def set_decision(item: AgendaItem, result_key: str, result_text: str, *, actor: Any,
+                 known_keys: Iterable[str]) -> Decision:
+    """Set the item's final result: one of the style's standard sentences or one's own."""
+    from meetings.locking import ensure_editable
+
+    ensure_editable(item.meeting)
+    result_text = result_text.strip()
+    if result_key and result_key not in set(known_keys):
+        raise VoteError("Ukendt standardsætning for beslutningen.")
+    if len(result_text) > 5000:
+        raise VoteError("Beslutningen er for lang (højst 5000 tegn).")
+    decision = getattr(item, "decision", None)
+    if decision is None:
+        decision = Decision(item=item)
+        db.session.add(decision)
+    decision.result_key = result_key
+    decision.result_text = result_text
+    db.session.flush()
+    return decision

@@ -1,0 +1,409 @@
+"""The live console: one page per agenda item where the secretary files motions, records
+each party's vote with a click or a key, sets the result, and sees the decision section
+exactly as the minutes will print it.
+
+Every control is an ordinary form that posts one change (one transaction) and redirects
+back, so the page works without JavaScript; `static/console.js` submits the same forms in
+the background, swaps in the fresh page, and adds keyboard shortcuts. Reloading the page
+always shows the state as saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from meetings.locking import RecordLocked, is_locked
+from meetings.models import AgendaItem, Meeting, Member, Party
+from meetings.services import present_for_item, sort_parties
+from minutes.context import build_decision
+from minutes.styles import StyleError, load_style
+from motions.forms import KIND_LABELS, MotionForm
+from motions.models import Motion, MotionKind
+from motions.services import (
+    MotionError,
+    create_motion,
+    delete_motion,
+    move_motion,
+    update_motion,
+)
+from protokol.accounts.models import Role
+from protokol.auth import allow, require_body
+from protokol.extensions import db
+from votes.forms import (
+    BulkPositionForm,
+    DecisionForm,
+    MemberPositionForm,
+    PositionForm,
+    ResultForm,
+    VersionedForm,
+    WithoutVoteForm,
+)
+from votes.models import MemberPosition, Outcome, Position, ResultMode, Vote
+from votes.services import (
+    VoteConflict,
+    VoteError,
+    close_vote,
+    open_vote,
+    reopen_vote,
+    set_decision,
+    set_member_position,
+    set_party_position,
+    set_result_sentence,
+    set_unrecorded_parties,
+    set_without_vote,
+    tally,
+)
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+STAFF = (Role.ADMIN, Role.SECRETARY)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _item_or_404(item_id: int) -> AgendaItem:
+    item = db.get_or_404(AgendaItem, item_id)
+    require_body(item.meeting.body_id)
+    return item
+
+
+def _motion_or_404(motion_id: int) -> Motion:
+    motion = db.get_or_404(Motion, motion_id)
+    require_body(motion.item.meeting.body_id)
+    return motion
+
+
+def _vote_or_404(vote_id: int) -> Vote:
+    vote = db.get_or_404(Vote, vote_id)
+    require_body(vote.motion.item.meeting.body_id)
+    return vote
+
+
+def _style_dirs() -> tuple[str, ...]:
+    return tuple(current_app.config["PROTOKOL_STYLE_DIRS"])
+
+
+def proposer_choices(item: AgendaItem) -> list[tuple[str, str]]:
+    """Members and parties present for the item, in the body's order."""
+    present = present_for_item(item)
+    body = item.meeting.body
+    parties = sort_parties(body, list({s.party.id: s.party for s in present.values()
+                                       if s.party}.values()))
+    rank = {p.id: i for i, p in enumerate(parties)}
+    members = sorted(
+        present.values(),
+        key=lambda s: (rank.get(s.party.id, len(rank)) if s.party else len(rank), s.member.name),
+    )
+    choices = [(f"m:{s.member.id}", s.label) for s in members]
+    choices += [(f"p:{p.id}", f"{p.letter} – {p.name}") for p in parties]
+    return choices
+
+
+def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
+    """Everything the console page shows for `item`."""
+    meeting: Meeting = item.meeting
+    body = meeting.body
+    present = present_for_item(item)
+    parties = sort_parties(
+        body, list({s.party.id: s.party for s in present.values() if s.party}.values())
+    )
+    by_party: dict[int, list] = {}
+    independents = []
+    for seated in sorted(present.values(), key=lambda s: s.member.name):
+        if seated.party is None:
+            independents.append(seated)
+        else:
+            by_party.setdefault(seated.party.id, []).append(seated)
+    style_error = None
+    try:
+        style = load_style(body.minutes_style, _style_dirs())
+        preview = build_decision(item, style)
+        final_results = style.final_results
+    except StyleError as exc:
+        style, preview, final_results, style_error = None, None, {}, str(exc)
+    motions = []
+    for motion in item.motions:
+        vote = getattr(motion, "vote", None)
+        motions.append({
+            "motion": motion,
+            "vote": vote,
+            "tally": tally(vote) if vote is not None else None,
+            "party_positions": {pv.party_id: pv.position.value for pv in vote.party_votes}
+            if vote else {},
+            "member_positions": {mv.member_id: mv.position.value for mv in vote.member_votes}
+            if vote else {},
+        })
+    decision = getattr(item, "decision", None)
+    items = meeting.items
+    index = items.index(item)
+    context = {
+        "item": item,
+        "meeting": meeting,
+        "body": body,
+        "parties": parties,
+        "by_party": by_party,
+        "independents": independents,
+        "present_count": len(present),
+        "motions": motions,
+        "preview": preview,
+        "style": style,
+        "style_error": style_error,
+        "final_results": final_results,
+        "decision": decision,
+        "is_locked": is_locked(meeting),
+        "previous_item": items[index - 1] if index > 0 else None,
+        "next_item": items[index + 1] if index + 1 < len(items) else None,
+        "motion_form": extra.pop("motion_form", None) or MotionForm(
+            formdata=None, proposer_choices=proposer_choices(item)
+        ),
+        "decision_form": extra.pop("decision_form", None) or DecisionForm(
+            formdata=None,
+            final_results=final_results,
+            data={"result_key": decision.result_key if decision else "",
+                  "result_text": decision.result_text if decision else ""},
+        ),
+        "error": None,
+        "kind_labels": {k.value: v for k, v in KIND_LABELS.items()},
+    }
+    context.update(extra)
+    return context
+
+
+def _render(item: AgendaItem, status: int = 200, **extra: Any):
+    return render_template("minutes/console.html", **console_context(item, **extra)), status
+
+
+def _back(item: AgendaItem, anchor: str | None = None):
+    return redirect(url_for("console.item", item_id=item.id, _anchor=anchor), code=303)
+
+
+def _refuse(item: AgendaItem, message: str, status: int, **extra: Any):
+    """Roll back and show the console with `message` (the state as saved)."""
+    db.session.rollback()
+    db.session.expire_all()
+    item = db.session.get(AgendaItem, item.id)
+    return _render(item, status, error=message, **extra)
+
+
+def _form_errors(form) -> str:
+    return " ".join(e for errors in form.errors.values() for e in errors)
+
+
+def _write(item: AgendaItem, action, anchor: str | None = None):
+    """Run one write; commit once; refuse with a clear message and 4xx on any domain
+    error (nothing is half-saved)."""
+    try:
+        action()
+        db.session.flush()
+        db.session.commit()
+    except VoteConflict as exc:
+        return _refuse(item, str(exc), 409)
+    except StaleDataError:
+        return _refuse(
+            item,
+            "Afstemningen blev ændret et andet sted samtidig. Siden viser nu den nyeste udgave;"
+            " kontrollér den, og registrér igen.",
+            409,
+        )
+    except RecordLocked as exc:
+        return _refuse(item, str(exc), 409)
+    except (VoteError, MotionError) as exc:
+        return _refuse(item, str(exc), 400)
+    return _back(item, anchor)
+
+
+# --------------------------------------------------------------------------- page
+
+
+@bp.get("/items/<int:item_id>")
+@allow(*STAFF)
+def item(item_id: int):
+    """Roles: admin, the body's secretaries. The live console for one agenda item."""
+    return _render(_item_or_404(item_id))
+
+
+# --------------------------------------------------------------------------- motions
+
+
+def _proposer(form: MotionForm) -> dict[str, Any]:
+    value = form.proposer.data or ""
+    member = party = None
+    name = ""
+    if value.startswith("m:"):
+        member = db.session.get(Member, int(value[2:]))
+    elif value.startswith("p:"):
+        party = db.session.get(Party, int(value[2:]))
+    elif value == "o:":
+        name = form.proposer_name.data or ""
+    return {"proposer_member": member, "proposer_party": party, "proposer_name": name}
+
+
+@bp.post("/items/<int:item_id>/motions")
+@allow(*STAFF)
+def add_motion(item_id: int):
+    """Roles: admin, the body's secretaries. File a motion (and open its vote)."""
+    item = _item_or_404(item_id)
+    form = MotionForm(proposer_choices=proposer_choices(item))
+    if not form.validate():
+        return _render(item, 400, motion_form=form, error=_form_errors(form))
+
+    def action() -> None:
+        motion = create_motion(item, MotionKind(form.kind.data), actor=current_user,
+                               text=form.text.data or "", **_proposer(form))
+        open_vote(motion, actor=current_user)
+
+    return _write(item, action, "votes")
+
+
+@bp.post("/motions/<int:motion_id>")
+@allow(*STAFF)
+def edit_motion(motion_id: int):
+    """Roles: admin, the body's secretaries. Change a motion's kind, proposer or text."""
+    motion = _motion_or_404(motion_id)
+    item = motion.item
+    form = MotionForm(proposer_choices=proposer_choices(item), prefix=f"m{motion.id}")
+    if not form.validate():
+        return _render(item, 400, error=_form_errors(form))
+    return _write(
+        item,
+        lambda: update_motion(motion, actor=current_user, kind=MotionKind(form.kind.data),
+                              text=form.text.data or "", change_proposer=True,
+                              **_proposer(form)),
+        f"motion-{motion.id}",
+    )
+
+
+@bp.post("/motions/<int:motion_id>/move")
+@allow(*STAFF)
+def move(motion_id: int):
+    """Roles: admin, the body's secretaries. Move a motion up or down."""
+    motion = _motion_or_404(motion_id)
+    offset = -1 if request.form.get("direction") == "up" else 1
+    return _write(motion.item, lambda: move_motion(motion, offset, actor=current_user),
+                  f"motion-{motion.id}")
+
+
+@bp.post("/motions/<int:motion_id>/delete")
+@allow(*STAFF)
+def remove_motion(motion_id: int):
+    """Roles: admin, the body's secretaries. Withdraw a motion and its vote."""
+    motion = _motion_or_404(motion_id)
+    if request.form.get("confirm") != "yes":
+        return _render(motion.item, 400, error="Bekræft, at forslaget skal slettes.")
+    return _write(motion.item, lambda: delete_motion(motion, actor=current_user))
+
+
+# --------------------------------------------------------------------------- votes
+
+
+@bp.post("/motions/<int:motion_id>/vote")
+@allow(*STAFF)
+def start_vote(motion_id: int):
+    """Roles: admin, the body's secretaries. Open the vote on a motion."""
+    motion = _motion_or_404(motion_id)
+    return _write(motion.item, lambda: open_vote(motion, actor=current_user),
+                  f"motion-{motion.id}")
+
+
+def _versioned(vote: Vote, form_class, action):
+    item = vote.motion.item
+    form = form_class()
+    if not form.validate():
+        return _refuse(item, _form_errors(form), 400)
+    return _write(item, lambda: action(form), f"motion-{vote.motion_id}")
+
+
+@bp.post("/votes/<int:vote_id>/parties/<int:party_id>")
+@allow(*STAFF)
+def party_position(vote_id: int, party_id: int):
+    """Roles: admin, the body's secretaries. Record how a party voted."""
+    vote = _vote_or_404(vote_id)
+    party = db.get_or_404(Party, party_id)
+    return _versioned(vote, PositionForm, lambda form: set_party_position(
+        vote, party, Position(form.position.data) if form.position.data else None,
+        expected_version=form.version.data, actor=current_user))
+
+
+@bp.post("/votes/<int:vote_id>/members/<int:member_id>")
+@allow(*STAFF)
+def member_position(vote_id: int, member_id: int):
+    """Roles: admin, the body's secretaries. Record a member's own vote (split, løsgænger)."""
+    vote = _vote_or_404(vote_id)
+    member = db.get_or_404(Member, member_id)
+    return _versioned(vote, MemberPositionForm, lambda form: set_member_position(
+        vote, member, MemberPosition(form.position.data) if form.position.data else None,
+        expected_version=form.version.data, actor=current_user))
+
+
+@bp.post("/votes/<int:vote_id>/rest")
+@allow(*STAFF)
+def rest_position(vote_id: int):
+    """Roles: admin, the body's secretaries. Give every party not yet recorded a position."""
+    vote = _vote_or_404(vote_id)
+    return _versioned(vote, BulkPositionForm, lambda form: set_unrecorded_parties(
+        vote, Position(form.position.data), expected_version=form.version.data,
+        actor=current_user))
+
+
+@bp.post("/votes/<int:vote_id>/close")
+@allow(*STAFF)
+def close(vote_id: int):
+    """Roles: admin, the body's secretaries. Close the vote (the result is final)."""
+    vote = _vote_or_404(vote_id)
+    return _versioned(vote, VersionedForm, lambda form: close_vote(
+        vote, expected_version=form.version.data, actor=current_user))
+
+
+@bp.post("/votes/<int:vote_id>/reopen")
+@allow(*STAFF)
+def reopen(vote_id: int):
+    """Roles: admin, the body's secretaries. Reopen a closed vote to correct it."""
+    vote = _vote_or_404(vote_id)
+    return _versioned(vote, VersionedForm, lambda form: reopen_vote(
+        vote, expected_version=form.version.data, actor=current_user))
+
+
+@bp.post("/votes/<int:vote_id>/without-vote")
+@allow(*STAFF)
+def without_vote(vote_id: int):
+    """Roles: admin, the body's secretaries. Decided without a vote (uden afstemning)."""
+    vote = _vote_or_404(vote_id)
+    return _versioned(vote, WithoutVoteForm, lambda form: set_without_vote(
+        vote, Outcome(form.outcome.data) if form.outcome.data else None,
+        expected_version=form.version.data, actor=current_user))
+
+
+@bp.post("/votes/<int:vote_id>/result")
+@allow(*STAFF)
+def result(vote_id: int):
+    """Roles: admin, the body's secretaries. The sentence printed after the vote."""
+    vote = _vote_or_404(vote_id)
+    return _versioned(vote, ResultForm, lambda form: set_result_sentence(
+        vote, ResultMode(form.mode.data), form.text.data or "",
+        expected_version=form.version.data, actor=current_user))
+
+
+# --------------------------------------------------------------------------- decision
+
+
+@bp.post("/items/<int:item_id>/decision")
+@allow(*STAFF)
+def decision(item_id: int):
+    """Roles: admin, the body's secretaries. The item's final result sentence."""
+    item = _item_or_404(item_id)
+    try:
+        final_results = load_style(item.meeting.body.minutes_style, _style_dirs()).final_results
+    except StyleError as exc:
+        return _refuse(item, str(exc), 409)
+    form = DecisionForm(final_results=final_results)
+    if not form.validate():
+        return _render(item, 400, decision_form=form, error=_form_errors(form))
+    return _write(item, lambda: set_decision(
+        item, form.result_key.data or "", form.result_text.data or "", actor=current_user,
+        known_keys=final_results), "decision")
+

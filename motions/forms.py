@@ -1,0 +1,49 @@
+"""Forms for filing and editing motions in the live console."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from motions.models import MotionKind
+from protokol.forms import SelectField
+
+KIND_LABELS = {
+    MotionKind.AMENDMENT: "Ændringsforslag",
+    MotionKind.ADDITION: "Tillægsforslag",
+    MotionKind.POSTPONEMENT: "Udsættelsesforslag",
+    MotionKind.PROCEDURAL: "Forslag til forretningsordenen",
+    MotionKind.RECOMMENDATION: "Indstillingen (afstemning om indstillingen)",
+}
+
+
+class MotionForm(FlaskForm):
+    """A motion: its kind, who moves it ("m:<member id>", "p:<party id>" or "o:" with a
+    name), and its verbatim text."""
+
+    kind = SelectField(
+        "Type",
+        choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+        default=MotionKind.AMENDMENT.value,
+        validators=[InputRequired("Vælg forslagets type.")],
+    )
+    proposer = SelectField("Stillet af", choices=[])
+    proposer_name = StringField(
+        "Anden forslagsstiller",
+        validators=[Length(max=200, message="Højst 200 tegn.")],
+        description="Fx forvaltningen eller formanden, når forslaget ikke stilles af et medlem.",
+    )
+    text = TextAreaField(
+        "Forslagets tekst (ordret)",
+        validators=[Length(max=100_000, message="Teksten er for lang (højst 100.000 tegn).")],
+        render_kw={"rows": 8},
+    )
+
+    def __init__(self, *args, proposer_choices: list[tuple[str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.proposer.choices = [("", "— vælg —"), *(proposer_choices or []), ("o:", "Andre")]
+
+    def validate_text(self, field) -> None:
+        if self.kind.data != MotionKind.RECOMMENDATION.value and not (field.data or "").strip():
+            raise ValueError("Indsæt forslagets tekst.")

@@ -1,0 +1,109 @@
+"""Services for motions: file, edit, reorder and withdraw the motions on an item.
+
+Plain functions: they take the acting user, add and flush, and raise `MotionError`; the
+view commits once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meetings.locking import ensure_editable
+from meetings.models import AgendaItem, Member, Party
+from meetings.services import seated_members
+from motions.models import Motion, MotionKind
+from protokol.extensions import db
+
+MAX_TEXT = 100_000
+
+
+class MotionError(ValueError):
+    """A motion cannot be filed or changed as asked."""
+
+
+def _check(item: AgendaItem, kind: MotionKind, member: Member | None, party: Party | None,
+           name: str, text: str) -> None:
+    ensure_editable(item.meeting)
+    if kind != MotionKind.RECOMMENDATION and member is None and party is None and not name.strip():
+        raise MotionError("Vælg hvem der stiller forslaget.")
+    if member is not None:
+        meeting = item.meeting
+        if member.id not in seated_members(meeting.body, meeting.date):
+            raise MotionError(f"{member.name} har ikke sæde i {meeting.body.name}.")
+    if len(text) > MAX_TEXT:
+        raise MotionError(f"Forslagets tekst er for lang (højst {MAX_TEXT} tegn).")
+
+
+def create_motion(
+    item: AgendaItem,
+    kind: MotionKind,
+    *,
+    actor: Any,
+    proposer_member: Member | None = None,
+    proposer_party: Party | None = None,
+    proposer_name: str = "",
+    text: str = "",
+) -> Motion:
+    """File a motion on `item`, after the ones already there."""
+    _check(item, kind, proposer_member, proposer_party, proposer_name, text)
+    motion = Motion(
+        position=max((m.position for m in item.motions), default=-1) + 1,
+        kind=kind,
+        proposer_member=proposer_member,
+        proposer_party=proposer_party,
+        proposer_name=proposer_name.strip(),
+        text=text.replace("\r\n", "\n"),
+    )
+    item.motions.append(motion)
+    db.session.flush()
+    return motion
+
+
+def update_motion(
+    motion: Motion,
+    *,
+    actor: Any,
+    kind: MotionKind | None = None,
+    proposer_member: Member | None = None,
+    proposer_party: Party | None = None,
+    proposer_name: str | None = None,
+    text: str | None = None,
+    change_proposer: bool = False,
+) -> Motion:
+    """Change a motion's kind, proposer or text."""
+    new_kind = kind or motion.kind
+    member = proposer_member if change_proposer else motion.proposer_member
+    party = proposer_party if change_proposer else motion.proposer_party
+    name = (proposer_name or "").strip() if change_proposer else motion.proposer_name
+    new_text = motion.text if text is None else text.replace("\r\n", "\n")
+    _check(motion.item, new_kind, member, party, name, new_text)
+    motion.kind = new_kind
+    motion.proposer_member, motion.proposer_party, motion.proposer_name = member, party, name
+    motion.text = new_text
+    db.session.flush()
+    return motion
+
+
+def move_motion(motion: Motion, offset: int, *, actor: Any) -> None:
+    """Move a motion up (-1) or down (+1) among the item's motions."""
+    ensure_editable(motion.item.meeting)
+    motions = sorted(motion.item.motions, key=lambda m: m.position)
+    index = motions.index(motion)
+    target = index + offset
+    if not 0 <= target < len(motions):
+        return
+    motions[index], motions[target] = motions[target], motions[index]
+    for position, m in enumerate(motions):
+        m.position = position
+    db.session.flush()
+
+
+def delete_motion(motion: Motion, *, actor: Any) -> None:
+    """Withdraw a motion and its vote (the audit trail keeps what it was)."""
+    ensure_editable(motion.item.meeting)
+    item = motion.item
+    item.motions.remove(motion)
+    db.session.delete(motion)
+    for position, m in enumerate(sorted(item.motions, key=lambda m: m.position)):
+        m.position = position
+    db.session.flush()

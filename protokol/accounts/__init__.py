@@ -1,0 +1,1 @@
+"""Accounts: users, roles, passwords (argon2), login and throttling."""

@@ -1,0 +1,146 @@
+"""The audit trail: every create, change and delete of the official record is logged with
+who, when, what before and what after.
+
+Models that are part of the record inherit `Audited`; a SQLAlchemy `after_flush` hook
+writes one `AuditEntry` per changed row, in the same transaction as the change. The actor
+is the one set with `set_actor` (views set the logged-in user; the CLI sets none).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from protokol.extensions import db
+from protokol.models import enum_column, utcnow
+
+#: Columns never copied into the trail (bookkeeping, not record content).
+IGNORED_COLUMNS = frozenset({"created_at", "modified_at", "version"})
+
+
+class AuditAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class Audited:
+    """Mixin for models whose rows are part of the official record."""
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(meeting id, agenda item id) the row belongs to, for the per-item history."""
+        return None, None
+
+
+class AuditEntry(db.Model):
+    """One change to the record."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        sa.Index("ix_audit_entries_item", "item_id", "id"),
+        sa.Index("ix_audit_entries_meeting", "meeting_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    #: The user who made the change; NULL for the command line or the system.
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    #: Who, as text at the time ("sekretaer@kk.dk", "kommandolinje").
+    actor_label: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    action: Mapped[AuditAction] = mapped_column(
+        enum_column(AuditAction, "audit_action"), nullable=False
+    )
+    #: The table of the changed row ("votes", "party_votes", ...).
+    entity: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    entity_id: Mapped[int] = mapped_column(nullable=False)
+    meeting_id: Mapped[int | None] = mapped_column(nullable=True)
+    item_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: The changed columns' values before (NULL for a create).
+    before: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    #: The changed columns' values after (NULL for a delete).
+    after: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+
+
+def set_actor(session: Session, actor: Any | None) -> None:
+    """Attribute the session's coming changes to `actor` (a User, or None: command line)."""
+    session.info["audit_actor"] = actor
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _columns(obj: Any) -> list[str]:
+    return [
+        c.key for c in sa.inspect(obj).mapper.column_attrs if c.key not in IGNORED_COLUMNS
+    ]
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    return {key: _json(getattr(obj, key)) for key in _columns(obj)}
+
+
+def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = sa.inspect(obj)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        before[key] = _json(old)
+        after[key] = _json(new)
+    return before, after
+
+
+def _entry(obj: Any, action: AuditAction, actor: Any, before, after) -> dict[str, Any]:
+    meeting_id, item_id = obj.audit_scope()
+    return {
+        "created_at": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", None) or "kommandolinje",
+        "action": action.value,
+        "entity": obj.__tablename__,
+        "entity_id": sa.inspect(obj).mapper.primary_key_from_instance(obj)[0],
+        "meeting_id": meeting_id,
+        "item_id": item_id,
+        "before": before,
+        "after": after,
+    }
+
+
+@event.listens_for(Session, "after_flush")
+def _record_changes(session: Session, _context: Any) -> None:
+    actor = session.info.get("audit_actor")
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            rows.append(_entry(obj, AuditAction.CREATE, actor, None, _snapshot(obj)))
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+            before, after = _changes(obj)
+            if after or before:
+                rows.append(_entry(obj, AuditAction.UPDATE, actor, before, after))
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            rows.append(_entry(obj, AuditAction.DELETE, actor, _snapshot(obj), None))
+    if rows:
+        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
