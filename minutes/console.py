@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,6 +21,15 @@ from meetings.locking import RecordLocked, is_locked
 from meetings.models import AgendaItem, Meeting, Member, Party
 from meetings.services import present_for_item, sort_parties
 from minutes.context import build_decision
+from minutes.forms import RemarkForm
+from minutes.models import ProtocolRemark, RemarkKind
+from minutes.services import (
+    RemarkError,
+    add_remark,
+    delete_remark,
+    move_remark,
+    update_remark_text,
+)
 from minutes.styles import StyleError, load_style
 from motions.forms import KIND_LABELS, MotionForm
 from motions.models import Motion, MotionKind
@@ -31,6 +41,7 @@ from motions.services import (
     update_motion,
 )
 from protokol.accounts.models import Role
+from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
 from protokol.extensions import db
 from votes.forms import (
@@ -167,6 +178,11 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
             data={"result_key": decision.result_key if decision else "",
                   "result_text": decision.result_text if decision else ""},
         ),
+        "remark_form": extra.pop("remark_form", None) or RemarkForm(
+            formdata=None, parties=parties,
+            members=sorted(present.values(), key=lambda s: s.member.name),
+        ),
+        "remarks": sorted(item.remarks, key=lambda r: r.position),
         "error": None,
         "kind_labels": {k.value: v for k, v in KIND_LABELS.items()},
     }
@@ -212,7 +228,7 @@ def _write(item: AgendaItem, action, anchor: str | None = None):
         )
     except RecordLocked as exc:
         return _refuse(item, str(exc), 409)
-    except (VoteError, MotionError) as exc:
+    except (VoteError, MotionError, RemarkError) as exc:
         return _refuse(item, str(exc), 400)
     return _back(item, anchor)
 
@@ -407,3 +423,101 @@ def decision(item_id: int):
         item, form.result_key.data or "", form.result_text.data or "", actor=current_user,
         known_keys=final_results), "decision")
 
+
+
+# --------------------------------------------------------------------------- remarks
+
+
+def _remark_or_404(remark_id: int) -> ProtocolRemark:
+    remark = db.get_or_404(ProtocolRemark, remark_id)
+    require_body(remark.item.meeting.body_id)
+    return remark
+
+
+@bp.post("/items/<int:item_id>/remarks")
+@allow(*STAFF)
+def add_protocol_remark(item_id: int):
+    """Roles: admin, the body's secretaries. Record a protocol remark requested at the
+    meeting (accepted into the minutes)."""
+    item = _item_or_404(item_id)
+    present = present_for_item(item)
+    parties = sort_parties(
+        item.meeting.body, list({s.party.id: s.party for s in present.values() if s.party}.values())
+    )
+    form = RemarkForm(parties=parties, members=list(present.values()))
+    if not form.validate():
+        return _render(item, 400, remark_form=form, error=_form_errors(form))
+    by_id = {str(p.id): p for p in parties}
+    party = by_id.get(form.party.data or "")
+    member = present[int(form.member.data)].member if form.member.data else None
+    return _write(item, lambda: add_remark(
+        item, RemarkKind(form.kind.data), form.text.data or "", actor=current_user,
+        party=party, member=member,
+        co_parties=[by_id[v] for v in form.co_parties.data or [] if v in by_id],
+    ), "remarks")
+
+
+@bp.post("/remarks/<int:remark_id>")
+@allow(*STAFF)
+def edit_remark(remark_id: int):
+    """Roles: admin, the body's secretaries. Correct a remark's text (audited)."""
+    remark = _remark_or_404(remark_id)
+    text = request.form.get("text", "")
+    return _write(remark.item, lambda: update_remark_text(remark, text, actor=current_user),
+                  "remarks")
+
+
+@bp.post("/remarks/<int:remark_id>/move")
+@allow(*STAFF)
+def move_protocol_remark(remark_id: int):
+    """Roles: admin, the body's secretaries. Move a remark up or down in the minutes."""
+    remark = _remark_or_404(remark_id)
+    offset = -1 if request.form.get("direction") == "up" else 1
+    return _write(remark.item, lambda: move_remark(remark, offset, actor=current_user),
+                  "remarks")
+
+
+@bp.post("/remarks/<int:remark_id>/delete")
+@allow(*STAFF)
+def remove_remark(remark_id: int):
+    """Roles: admin, the body's secretaries. Remove a remark."""
+    remark = _remark_or_404(remark_id)
+    if request.form.get("confirm") != "yes":
+        return _render(remark.item, 400, error="Bekræft, at bemærkningen skal slettes.")
+    return _write(remark.item, lambda: delete_remark(remark, actor=current_user), "remarks")
+
+
+# --------------------------------------------------------------------------- history
+
+ENTITY_LABELS = {
+    "agenda_items": "Punkt",
+    "recommendation_clauses": "Indstilling",
+    "case_sections": "Sagsfremstilling",
+    "attachments": "Bilag",
+    "item_signatories": "Underskriver",
+    "item_attendance": "Fremmøde (punkt)",
+    "motions": "Forslag",
+    "votes": "Afstemning",
+    "party_votes": "Partistemme",
+    "member_votes": "Medlemsstemme",
+    "decisions": "Beslutning",
+    "protocol_remarks": "Protokolbemærkning",
+    "remark_co_parties": "Medunderskriver",
+}
+ACTION_LABELS = {"create": "Oprettet", "update": "Ændret", "delete": "Slettet"}
+
+
+@bp.get("/items/<int:item_id>/history")
+@allow(*STAFF)
+def history(item_id: int):
+    """Roles: admin, the body's secretaries. Every change to the item's record: who,
+    when, what before and what after."""
+    item = _item_or_404(item_id)
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.item_id == item.id).order_by(AuditEntry.id.desc())
+        .limit(2000)
+    ).all()
+    return render_template(
+        "minutes/history.html", item=item, entries=entries, entity_labels=ENTITY_LABELS,
+        action_labels=ACTION_LABELS,
+    )

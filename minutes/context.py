@@ -107,6 +107,8 @@ def vote_context(result: Tally, style: Style) -> dict[str, Any]:
         "outcome": result.outcome.value if result.outcome else None,
         "sides": sides,
         "votes_cast": result.votes_cast,
+        #: Whether any position is recorded (an empty vote prints no vote lines).
+        "recorded": any(side.count for side in result.sides.values()),
         "present": len(result.present),
         "body_size": result.body_size,
         "not_voting": [member_label(m, m.member.name, style) for m in result.not_voting],

@@ -9,11 +9,20 @@ from markupsafe import Markup
 
 from minutes.context import build_minutes, split_blocks
 from minutes.markup import to_html
+from minutes.styles import StyleError
 from minutes.pdf import render_minutes_pdf
 from minutes.text import render_minutes_text
 from protokol.extensions import db
 
 bp = Blueprint("minutes", __name__)
+
+
+@bp.app_errorhandler(StyleError)
+def style_error(error: StyleError):
+    """A body whose minutes style cannot be used: say so instead of failing."""
+    db.session.rollback()
+    message = f"Protokollen kan ikke vises, fordi protokolstilen ikke kan bruges: {error}"
+    return render_template("error.html", code=503, message=message), 503
 
 
 @bp.app_template_filter("case_markup")

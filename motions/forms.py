@@ -7,7 +7,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from motions.models import MotionKind
-from protokol.forms import SelectField
+from protokol.forms import SelectField, as_choices
 
 KIND_LABELS = {
     MotionKind.AMENDMENT: "Ændringsforslag",
@@ -42,7 +42,9 @@ class MotionForm(FlaskForm):
 
     def __init__(self, *args, proposer_choices: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.proposer.choices = [("", "— vælg —"), *(proposer_choices or []), ("o:", "Andre")]
+        self.proposer.choices = as_choices(
+            [("", "— vælg —"), *(proposer_choices or []), ("o:", "Andre")]
+        )
 
     def validate_text(self, field) -> None:
         if self.kind.data != MotionKind.RECOMMENDATION.value and not (field.data or "").strip():

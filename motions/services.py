@@ -102,8 +102,12 @@ def delete_motion(motion: Motion, *, actor: Any) -> None:
     """Withdraw a motion and its vote (the audit trail keeps what it was)."""
     ensure_editable(motion.item.meeting)
     item = motion.item
-    item.motions.remove(motion)
+    # Delete through the session while the motion still hangs on its item (the audit trail
+    # reads the item from it), then reload the item's motions. Dropping it from
+    # `item.motions` first made the delete's cascade autoflush the orphan and the flush fail.
     db.session.delete(motion)
+    db.session.flush()
+    db.session.expire(item, ["motions"])
     for position, m in enumerate(sorted(item.motions, key=lambda m: m.position)):
         m.position = position
     db.session.flush()

@@ -205,17 +205,21 @@ def render_command(meeting_id: int, item_number: int | None, fmt: str, output: s
                    include_closed: bool) -> None:
     """Write the minutes of MEETING_ID as PDF, HTML or plain text."""
     from minutes.render import render_minutes
+    from minutes.styles import StyleError
 
     meeting = _get_meeting(meeting_id)
     if item_number is not None and item_number not in {i.number for i in meeting.items}:
         raise click.ClickException(f"meeting {meeting_id} has no item number {item_number}")
-    data = render_minutes(
-        meeting,
-        fmt,
-        item_numbers=[item_number] if item_number is not None else None,
-        is_public=not include_closed,
-        style_dirs=_style_dirs(),
-    )
+    try:
+        data = render_minutes(
+            meeting,
+            fmt,
+            item_numbers=[item_number] if item_number is not None else None,
+            is_public=not include_closed,
+            style_dirs=_style_dirs(),
+        )
+    except StyleError as exc:
+        raise click.ClickException(f"the minutes cannot be rendered: {exc}") from exc
     if output == "-":
         sys.stdout.buffer.write(data)
     else:

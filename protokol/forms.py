@@ -2,27 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import wtforms
+from wtforms import SelectChoice
 from wtforms.validators import ValidationError
+
+
+def as_choices(items: Iterable[Any] | None) -> list[SelectChoice] | None:
+    """(value, label) pairs as WTForms `SelectChoice`s."""
+    if items is None:
+        return None
+    return [
+        item if isinstance(item, SelectChoice) else SelectChoice(str(item[0]), item[1])
+        for item in items
+    ]
+
+
+def choice_values(choices: Iterable[Any] | None) -> set[str]:
+    return {
+        str(c.value if isinstance(c, SelectChoice) else c[0]) for c in (choices or [])
+    }
 
 
 class SelectField(wtforms.SelectField):
     """A select whose invalid choice is explained in Danish."""
 
+    def __init__(self, *args: Any, choices: Iterable[Any] | None = None, **kwargs: Any):
+        super().__init__(*args, choices=as_choices(choices), **kwargs)
+
     def pre_validate(self, form) -> None:
         if not self.validate_choice or self.choices is None:
             return
-        values = {str(choice[0]) for choice in self.choices}
-        if str(self.data if self.data is not None else "") not in values:
+        if str(self.data if self.data is not None else "") not in choice_values(self.choices):
             raise ValidationError("Vælg en af mulighederne på listen.")
 
 
+class SelectMultipleField(wtforms.SelectMultipleField):
+    """A multiple select whose invalid choice is explained in Danish."""
+
+    def __init__(self, *args: Any, choices: Iterable[Any] | None = None, **kwargs: Any):
+        super().__init__(*args, choices=as_choices(choices), **kwargs)
+
+    def pre_validate(self, form) -> None:
+        allowed = choice_values(self.choices)
+        if any(str(value) not in allowed for value in self.data or []):
+            raise ValidationError("Vælg blandt mulighederne på listen.")
+
+
 class RadioField(wtforms.RadioField):
+    def __init__(self, *args: Any, choices: Iterable[Any] | None = None, **kwargs: Any):
+        super().__init__(*args, choices=as_choices(choices), **kwargs)
+
     def pre_validate(self, form) -> None:
         if self.choices is None:
             return
-        values = {str(choice[0]) for choice in self.choices}
-        if str(self.data) not in values:
+        if str(self.data) not in choice_values(self.choices):
             raise ValidationError("Vælg en af mulighederne.")
 
 

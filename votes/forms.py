@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from protokol.forms import IntegerField, RadioField, SelectField
+from protokol.forms import IntegerField, RadioField, SelectField, as_choices
 
 POSITION_CHOICES = [("for", "For"), ("against", "Imod"), ("abstain", "Undlod"), ("", "Ryd")]
 MEMBER_POSITION_CHOICES = [
@@ -73,6 +73,6 @@ class DecisionForm(FlaskForm):
 
     def __init__(self, *args, final_results: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.result_key.choices = [("", "— ingen standardsætning —")] + [
-            (key, sentence) for key, sentence in (final_results or {}).items()
-        ]
+        self.result_key.choices = as_choices(
+            [("", "— ingen standardsætning —"), *(final_results or {}).items()]
+        )

@@ -224,6 +224,20 @@ def _check_version(vote: Vote, expected_version: int | None) -> None:
         raise VoteConflict(vote)
 
 
+def _ensure_open(vote: Vote) -> None:
+    if not vote.is_open:
+        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+
+
+def _delete_part(vote: Vote, part: PartyVote | MemberVote, collection: str) -> None:
+    """Delete a party's or member's position through the session, not by dropping it from
+    the collection: an orphan deleted by the flush is not in `session.deleted`, so the
+    audit trail would miss it (and could not tell its vote any more)."""
+    db.session.delete(part)
+    db.session.flush()
+    db.session.expire(vote, [collection])
+
+
 def open_vote(motion: Motion, *, actor: Any) -> Vote:
     """Open the vote on `motion` (or return the one already there)."""
     from meetings.locking import ensure_editable
@@ -250,7 +264,7 @@ def set_party_position(
     if not vote.is_open:
         raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
     if position is None:
-        vote.party_votes.remove(current)
+        _delete_part(vote, current, "party_votes")
     elif current is None:
         vote.party_votes.append(PartyVote(party=party, position=position))
     else:
@@ -275,7 +289,7 @@ def set_member_position(
     if position is not None and member.id not in present_for_item(vote.motion.item):
         raise VoteError(f"{member.name} er ikke til stede ved punktet.")
     if position is None:
-        vote.member_votes.remove(current)
+        _delete_part(vote, current, "member_votes")
     elif current is None:
         vote.member_votes.append(MemberVote(member=member, position=position))
     else:
@@ -288,15 +302,17 @@ def set_member_position(
 def set_unrecorded_parties(
     vote: Vote, position: Position, *, expected_version: int | None, actor: Any
 ) -> Vote:
-    """Give every present party without a recorded position `position`."""
-    _check_version(vote, expected_version)
-    if not vote.is_open:
-        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+    """Give every present party without a recorded position `position` (nothing to do,
+    as after a double click, when every present party has one)."""
     recorded = {pv.party_id for pv in vote.party_votes}
     parties = {s.party.id: s.party for s in present_for_item(vote.motion.item).values() if s.party}
-    for party_id, party in parties.items():
-        if party_id not in recorded:
-            vote.party_votes.append(PartyVote(party=party, position=position))
+    missing = [party for party_id, party in parties.items() if party_id not in recorded]
+    if not missing:
+        return vote
+    _check_version(vote, expected_version)
+    _ensure_open(vote)
+    for party in missing:
+        vote.party_votes.append(PartyVote(party=party, position=position))
     _touch(vote)
     db.session.flush()
     return vote
@@ -332,6 +348,7 @@ def set_without_vote(
     if (vote.is_without_vote, vote.outcome_without_vote) == wanted:
         return vote
     _check_version(vote, expected_version)
+    _ensure_open(vote)
     vote.is_without_vote, vote.outcome_without_vote = wanted
     db.session.flush()
     return vote
@@ -349,6 +366,7 @@ def set_result_sentence(
     if (vote.result_mode, vote.result_text) == (mode, text if mode == ResultMode.CUSTOM else ""):
         return vote
     _check_version(vote, expected_version)
+    _ensure_open(vote)
     vote.result_mode = mode
     vote.result_text = text if mode == ResultMode.CUSTOM else ""
     db.session.flush()

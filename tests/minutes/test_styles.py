@@ -48,10 +48,7 @@ def write_style(root: Path, name: str, toml: str = "", **templates: str) -> Path
 
 
 def add_vote(factories, motion, **kwargs):
-    # `factories.vote` looks parties up before it adds the vote to the session; the
-    # autoflush would find the half-built vote outside the session.
-    with factories.session.no_autoflush:
-        return factories.vote(motion, **kwargs)
+    return factories.vote(motion, **kwargs)
 
 
 def add_co_party(factories, remark, letter: str, *, confirmed: bool) -> None:
@@ -591,14 +588,16 @@ def test_decided_without_a_vote(factories, item, kbh, outcome, sentence):
     ]
 
 
-def test_vote_with_no_positions_prints_no_result_sentence(factories, item, kbh):
+def test_vote_with_no_positions_prints_no_vote_lines_and_no_result(factories, item, kbh):
     add_vote(factories, factories.motion(item, proposer="C 1"))
 
-    assert blocks(item, kbh) == [
-        "C 1 (C) stillede følgende ændringsforslag:",
-        "Forslag.",
-        "For stemte: Ingen\nImod stemte: Ingen\nUndlod: Ingen",
-    ]
+    assert blocks(item, kbh) == ["C 1 (C) stillede følgende ændringsforslag:", "Forslag."]
+
+
+def test_recommendation_put_to_the_vote_is_announced_only_when_counted(factories, item, kbh):
+    motion = factories.motion(item, MotionKind.RECOMMENDATION)
+    add_vote(factories, motion, is_without_vote=True, outcome_without_vote=Outcome.ADOPTED)
+    assert blocks(item, kbh) == ["Indstillingen blev godkendt uden afstemning."]
 
 
 def test_motion_without_vote_record_prints_no_vote_lines(factories, item, kbh):
