@@ -11,7 +11,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres install lint migrate demo clean
+.PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser
 
 install: $(STAMP)
 
@@ -33,7 +33,18 @@ run: demo
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: test-sqlite test-postgres
+test: browser test-sqlite test-postgres
+
+# The browser tests drive Debian's Chromium; install it when it is missing (as root).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; \
+	fi
 
 test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(BIN)/python -m pytest
