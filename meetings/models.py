@@ -10,8 +10,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from protokol.extensions import db
 from protokol.audit import Audited
+from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -22,6 +22,15 @@ class SeatRole(enum.StrEnum):
     VICE_CHAIR = "naestformand"
     MEMBER = "medlem"
     SUBSTITUTE = "stedfortraeder"
+
+
+class ApprovalRule(enum.StrEnum):
+    """Who must approve a body's minutes before the secretary can close the approval."""
+
+    #: Every member who attended approves or records a reservation (forbehold).
+    ALL_ATTENDING = "all_attending"
+    #: The chair approves, and the secretary closes (Copenhagen's Borgerrepræsentation).
+    CHAIR_AND_SECRETARY = "chair_and_secretary"
 
 
 class MeetingState(enum.StrEnum):
@@ -56,6 +65,13 @@ class Body(TimestampMixin, db.Model):
     #: Name of the minutes style (a folder of templates) the body's minutes use.
     minutes_style: Mapped[str] = mapped_column(
         sa.String(100), nullable=False, default="kbh-udvalg-2010"
+    )
+    #: Who must approve the minutes.
+    approval_rule: Mapped[ApprovalRule] = mapped_column(
+        enum_column(ApprovalRule, "approval_rule"),
+        nullable=False,
+        default=ApprovalRule.ALL_ATTENDING,
+        server_default=ApprovalRule.ALL_ATTENDING.value,
     )
 
     party_order: Mapped[list[BodyParty]] = relationship(
@@ -126,9 +142,7 @@ class Seat(TimestampMixin, db.Model):
     """A member's seat in a body over a date range, for a party or as independent."""
 
     __tablename__ = "seats"
-    __table_args__ = (
-        sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", "valid_dates"),
-    )
+    __table_args__ = (sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", "valid_dates"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(
@@ -185,6 +199,8 @@ class Meeting(Audited, TimestampMixin, db.Model):
         nullable=False,
         default=MeetingState.PLANNED,
     )
+    #: After this moment members can no longer file protocol remarks (local time).
+    remarks_deadline_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     body: Mapped[Body] = relationship(back_populates="meetings")
     items: Mapped[list[AgendaItem]] = relationship(
@@ -388,7 +404,6 @@ class ItemAttendance(Audited, db.Model):
 
     item: Mapped[AgendaItem] = relationship(back_populates="attendance")
     member: Mapped[Member] = relationship()
-
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.item.meeting_id, self.item_id

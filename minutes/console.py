@@ -103,8 +103,9 @@ def proposer_choices(item: AgendaItem) -> list[tuple[str, str]]:
     """Members and parties present for the item, in the body's order."""
     present = present_for_item(item)
     body = item.meeting.body
-    parties = sort_parties(body, list({s.party.id: s.party for s in present.values()
-                                       if s.party}.values()))
+    parties = sort_parties(
+        body, list({s.party.id: s.party for s in present.values() if s.party}.values())
+    )
     rank = {p.id: i for i, p in enumerate(parties)}
     members = sorted(
         present.values(),
@@ -140,15 +141,19 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
     motions = []
     for motion in item.motions:
         vote = getattr(motion, "vote", None)
-        motions.append({
-            "motion": motion,
-            "vote": vote,
-            "tally": tally(vote) if vote is not None else None,
-            "party_positions": {pv.party_id: pv.position.value for pv in vote.party_votes}
-            if vote else {},
-            "member_positions": {mv.member_id: mv.position.value for mv in vote.member_votes}
-            if vote else {},
-        })
+        motions.append(
+            {
+                "motion": motion,
+                "vote": vote,
+                "tally": tally(vote) if vote is not None else None,
+                "party_positions": {pv.party_id: pv.position.value for pv in vote.party_votes}
+                if vote
+                else {},
+                "member_positions": {mv.member_id: mv.position.value for mv in vote.member_votes}
+                if vote
+                else {},
+            }
+        )
     decision = getattr(item, "decision", None)
     items = meeting.items
     index = items.index(item)
@@ -169,17 +174,21 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
         "is_locked": is_locked(meeting),
         "previous_item": items[index - 1] if index > 0 else None,
         "next_item": items[index + 1] if index + 1 < len(items) else None,
-        "motion_form": extra.pop("motion_form", None) or MotionForm(
-            formdata=None, proposer_choices=proposer_choices(item)
-        ),
-        "decision_form": extra.pop("decision_form", None) or DecisionForm(
+        "motion_form": extra.pop("motion_form", None)
+        or MotionForm(formdata=None, proposer_choices=proposer_choices(item)),
+        "decision_form": extra.pop("decision_form", None)
+        or DecisionForm(
             formdata=None,
             final_results=final_results,
-            data={"result_key": decision.result_key if decision else "",
-                  "result_text": decision.result_text if decision else ""},
+            data={
+                "result_key": decision.result_key if decision else "",
+                "result_text": decision.result_text if decision else "",
+            },
         ),
-        "remark_form": extra.pop("remark_form", None) or RemarkForm(
-            formdata=None, parties=parties,
+        "remark_form": extra.pop("remark_form", None)
+        or RemarkForm(
+            formdata=None,
+            parties=parties,
             members=sorted(present.values(), key=lambda s: s.member.name),
         ),
         "remarks": sorted(item.remarks, key=lambda r: r.position),
@@ -269,8 +278,13 @@ def add_motion(item_id: int):
         return _render(item, 400, motion_form=form, error=_form_errors(form))
 
     def action() -> None:
-        motion = create_motion(item, MotionKind(form.kind.data), actor=current_user,
-                               text=form.text.data or "", **_proposer(form))
+        motion = create_motion(
+            item,
+            MotionKind(form.kind.data),
+            actor=current_user,
+            text=form.text.data or "",
+            **_proposer(form),
+        )
         open_vote(motion, actor=current_user)
 
     return _write(item, action, "votes")
@@ -287,9 +301,14 @@ def edit_motion(motion_id: int):
         return _render(item, 400, error=_form_errors(form))
     return _write(
         item,
-        lambda: update_motion(motion, actor=current_user, kind=MotionKind(form.kind.data),
-                              text=form.text.data or "", change_proposer=True,
-                              **_proposer(form)),
+        lambda: update_motion(
+            motion,
+            actor=current_user,
+            kind=MotionKind(form.kind.data),
+            text=form.text.data or "",
+            change_proposer=True,
+            **_proposer(form),
+        ),
         f"motion-{motion.id}",
     )
 
@@ -300,8 +319,9 @@ def move(motion_id: int):
     """Roles: admin, the body's secretaries. Move a motion up or down."""
     motion = _motion_or_404(motion_id)
     offset = -1 if request.form.get("direction") == "up" else 1
-    return _write(motion.item, lambda: move_motion(motion, offset, actor=current_user),
-                  f"motion-{motion.id}")
+    return _write(
+        motion.item, lambda: move_motion(motion, offset, actor=current_user), f"motion-{motion.id}"
+    )
 
 
 @bp.post("/motions/<int:motion_id>/delete")
@@ -322,8 +342,7 @@ def remove_motion(motion_id: int):
 def start_vote(motion_id: int):
     """Roles: admin, the body's secretaries. Open the vote on a motion."""
     motion = _motion_or_404(motion_id)
-    return _write(motion.item, lambda: open_vote(motion, actor=current_user),
-                  f"motion-{motion.id}")
+    return _write(motion.item, lambda: open_vote(motion, actor=current_user), f"motion-{motion.id}")
 
 
 def _versioned(vote: Vote, form_class, action):
@@ -340,9 +359,17 @@ def party_position(vote_id: int, party_id: int):
     """Roles: admin, the body's secretaries. Record how a party voted."""
     vote = _vote_or_404(vote_id)
     party = db.get_or_404(Party, party_id)
-    return _versioned(vote, PositionForm, lambda form: set_party_position(
-        vote, party, Position(form.position.data) if form.position.data else None,
-        expected_version=form.version.data, actor=current_user))
+    return _versioned(
+        vote,
+        PositionForm,
+        lambda form: set_party_position(
+            vote,
+            party,
+            Position(form.position.data) if form.position.data else None,
+            expected_version=form.version.data,
+            actor=current_user,
+        ),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/members/<int:member_id>")
@@ -351,9 +378,17 @@ def member_position(vote_id: int, member_id: int):
     """Roles: admin, the body's secretaries. Record a member's own vote (split, løsgænger)."""
     vote = _vote_or_404(vote_id)
     member = db.get_or_404(Member, member_id)
-    return _versioned(vote, MemberPositionForm, lambda form: set_member_position(
-        vote, member, MemberPosition(form.position.data) if form.position.data else None,
-        expected_version=form.version.data, actor=current_user))
+    return _versioned(
+        vote,
+        MemberPositionForm,
+        lambda form: set_member_position(
+            vote,
+            member,
+            MemberPosition(form.position.data) if form.position.data else None,
+            expected_version=form.version.data,
+            actor=current_user,
+        ),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/rest")
@@ -361,9 +396,16 @@ def member_position(vote_id: int, member_id: int):
 def rest_position(vote_id: int):
     """Roles: admin, the body's secretaries. Give every party not yet recorded a position."""
     vote = _vote_or_404(vote_id)
-    return _versioned(vote, BulkPositionForm, lambda form: set_unrecorded_parties(
-        vote, Position(form.position.data), expected_version=form.version.data,
-        actor=current_user))
+    return _versioned(
+        vote,
+        BulkPositionForm,
+        lambda form: set_unrecorded_parties(
+            vote,
+            Position(form.position.data),
+            expected_version=form.version.data,
+            actor=current_user,
+        ),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/close")
@@ -371,8 +413,11 @@ def rest_position(vote_id: int):
 def close(vote_id: int):
     """Roles: admin, the body's secretaries. Close the vote (the result is final)."""
     vote = _vote_or_404(vote_id)
-    return _versioned(vote, VersionedForm, lambda form: close_vote(
-        vote, expected_version=form.version.data, actor=current_user))
+    return _versioned(
+        vote,
+        VersionedForm,
+        lambda form: close_vote(vote, expected_version=form.version.data, actor=current_user),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/reopen")
@@ -380,8 +425,11 @@ def close(vote_id: int):
 def reopen(vote_id: int):
     """Roles: admin, the body's secretaries. Reopen a closed vote to correct it."""
     vote = _vote_or_404(vote_id)
-    return _versioned(vote, VersionedForm, lambda form: reopen_vote(
-        vote, expected_version=form.version.data, actor=current_user))
+    return _versioned(
+        vote,
+        VersionedForm,
+        lambda form: reopen_vote(vote, expected_version=form.version.data, actor=current_user),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/without-vote")
@@ -389,9 +437,16 @@ def reopen(vote_id: int):
 def without_vote(vote_id: int):
     """Roles: admin, the body's secretaries. Decided without a vote (uden afstemning)."""
     vote = _vote_or_404(vote_id)
-    return _versioned(vote, WithoutVoteForm, lambda form: set_without_vote(
-        vote, Outcome(form.outcome.data) if form.outcome.data else None,
-        expected_version=form.version.data, actor=current_user))
+    return _versioned(
+        vote,
+        WithoutVoteForm,
+        lambda form: set_without_vote(
+            vote,
+            Outcome(form.outcome.data) if form.outcome.data else None,
+            expected_version=form.version.data,
+            actor=current_user,
+        ),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/result")
@@ -399,9 +454,17 @@ def without_vote(vote_id: int):
 def result(vote_id: int):
     """Roles: admin, the body's secretaries. The sentence printed after the vote."""
     vote = _vote_or_404(vote_id)
-    return _versioned(vote, ResultForm, lambda form: set_result_sentence(
-        vote, ResultMode(form.mode.data), form.text.data or "",
-        expected_version=form.version.data, actor=current_user))
+    return _versioned(
+        vote,
+        ResultForm,
+        lambda form: set_result_sentence(
+            vote,
+            ResultMode(form.mode.data),
+            form.text.data or "",
+            expected_version=form.version.data,
+            actor=current_user,
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- decision
@@ -419,10 +482,17 @@ def decision(item_id: int):
     form = DecisionForm(final_results=final_results)
     if not form.validate():
         return _render(item, 400, decision_form=form, error=_form_errors(form))
-    return _write(item, lambda: set_decision(
-        item, form.result_key.data or "", form.result_text.data or "", actor=current_user,
-        known_keys=final_results), "decision")
-
+    return _write(
+        item,
+        lambda: set_decision(
+            item,
+            form.result_key.data or "",
+            form.result_text.data or "",
+            actor=current_user,
+            known_keys=final_results,
+        ),
+        "decision",
+    )
 
 
 # --------------------------------------------------------------------------- remarks
@@ -450,11 +520,19 @@ def add_protocol_remark(item_id: int):
     by_id = {str(p.id): p for p in parties}
     party = by_id.get(form.party.data or "")
     member = present[int(form.member.data)].member if form.member.data else None
-    return _write(item, lambda: add_remark(
-        item, RemarkKind(form.kind.data), form.text.data or "", actor=current_user,
-        party=party, member=member,
-        co_parties=[by_id[v] for v in form.co_parties.data or [] if v in by_id],
-    ), "remarks")
+    return _write(
+        item,
+        lambda: add_remark(
+            item,
+            RemarkKind(form.kind.data),
+            form.text.data or "",
+            actor=current_user,
+            party=party,
+            member=member,
+            co_parties=[by_id[v] for v in form.co_parties.data or [] if v in by_id],
+        ),
+        "remarks",
+    )
 
 
 @bp.post("/remarks/<int:remark_id>")
@@ -463,8 +541,9 @@ def edit_remark(remark_id: int):
     """Roles: admin, the body's secretaries. Correct a remark's text (audited)."""
     remark = _remark_or_404(remark_id)
     text = request.form.get("text", "")
-    return _write(remark.item, lambda: update_remark_text(remark, text, actor=current_user),
-                  "remarks")
+    return _write(
+        remark.item, lambda: update_remark_text(remark, text, actor=current_user), "remarks"
+    )
 
 
 @bp.post("/remarks/<int:remark_id>/move")
@@ -473,8 +552,7 @@ def move_protocol_remark(remark_id: int):
     """Roles: admin, the body's secretaries. Move a remark up or down in the minutes."""
     remark = _remark_or_404(remark_id)
     offset = -1 if request.form.get("direction") == "up" else 1
-    return _write(remark.item, lambda: move_remark(remark, offset, actor=current_user),
-                  "remarks")
+    return _write(remark.item, lambda: move_remark(remark, offset, actor=current_user), "remarks")
 
 
 @bp.post("/remarks/<int:remark_id>/delete")
@@ -514,10 +592,15 @@ def history(item_id: int):
     when, what before and what after."""
     item = _item_or_404(item_id)
     entries = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.item_id == item.id).order_by(AuditEntry.id.desc())
+        sa.select(AuditEntry)
+        .where(AuditEntry.item_id == item.id)
+        .order_by(AuditEntry.id.desc())
         .limit(2000)
     ).all()
     return render_template(
-        "minutes/history.html", item=item, entries=entries, entity_labels=ENTITY_LABELS,
+        "minutes/history.html",
+        item=item,
+        entries=entries,
+        entity_labels=ENTITY_LABELS,
         action_labels=ACTION_LABELS,
     )

@@ -10,9 +10,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from meetings.models import AgendaItem, Body, Meeting
 from meetings.services import SeatedMember, present_for_meeting, seated_members, sort_parties
-from minutes.models import ProtocolRemark, RemarkKind, RemarkStatus
+from minutes.models import (
+    Correction,
+    MinutesApproval,
+    ProtocolRemark,
+    RemarkKind,
+    RemarkStatus,
+)
 from minutes.styles import Style, load_style
 from motions.models import Motion
 from votes.models import ResultMode
@@ -41,6 +49,8 @@ class ItemMinutes:
     #: A closed item in public minutes: number and title only.
     is_redacted: bool
     decision: DecisionText | None
+    #: Corrections (addenda) appended after approval, oldest first.
+    corrections: list[Correction] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +63,10 @@ class MeetingMinutes:
     is_public: bool
     present: list[SeatedMember] = field(default_factory=list)
     absent: list[SeatedMember] = field(default_factory=list)
+    #: The members' approvals (the signature page), in the order given.
+    approvals: list[MinutesApproval] = field(default_factory=list)
+    #: Corrections to the minutes as a whole (not to one item).
+    corrections: list[Correction] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -71,7 +85,7 @@ def split_blocks(text: str) -> list[str]:
 
 
 def member_label(seated: SeatedMember | None, name: str, style: Style) -> str:
-    """"Mogens Lønborg (C)", or "Navn (løsgænger)" for an independent."""
+    """ "Mogens Lønborg (C)", or "Navn (løsgænger)" for an independent."""
     if seated is None:
         return name
     if seated.party is None:
@@ -115,9 +129,7 @@ def vote_context(result: Tally, style: Style) -> dict[str, Any]:
     }
 
 
-def motion_context(
-    motion: Motion, seated: dict[int, SeatedMember], style: Style
-) -> dict[str, Any]:
+def motion_context(motion: Motion, seated: dict[int, SeatedMember], style: Style) -> dict[str, Any]:
     """A motion, its vote and its result sentence, for the style."""
     if motion.proposer_member is not None:
         member = motion.proposer_member
@@ -145,9 +157,12 @@ def motion_context(
         if vote.result_mode == ResultMode.CUSTOM:
             result = vote.result_text.strip() or None
         elif vote.result_mode == ResultMode.DEFAULT and counted.outcome is not None:
-            result = style.result_sentence(
-                motion.kind.value, counted.outcome.value, without_vote=vote.is_without_vote
-            ) or None
+            result = (
+                style.result_sentence(
+                    motion.kind.value, counted.outcome.value, without_vote=vote.is_without_vote
+                )
+                or None
+            )
     return {
         "kind": motion.kind.value,
         "kind_label": style.labels.get(motion.kind.value, motion.kind.value),
@@ -230,14 +245,29 @@ def build_minutes(
     Public minutes show closed items (lukkede punkter) by number and title only.
     """
     style = load_style(style_name or meeting.body.minutes_style, tuple(style_dirs))
-    items = [
-        i for i in meeting.items if item_numbers is None or i.number in item_numbers
-    ]
+    items = [i for i in meeting.items if item_numbers is None or i.number in item_numbers]
+    from protokol.extensions import db
+
+    all_corrections = list(
+        db.session.scalars(
+            sa.select(Correction)
+            .where(Correction.meeting_id == meeting.id)
+            .order_by(Correction.created_at, Correction.id)
+        )
+    )
+    approvals = list(
+        db.session.scalars(
+            sa.select(MinutesApproval)
+            .where(MinutesApproval.meeting_id == meeting.id)
+            .order_by(MinutesApproval.created_at, MinutesApproval.id)
+        )
+    )
     result = []
     for item in items:
         redacted = is_public and item.is_closed
         decision = None if redacted else build_decision(item, style)
-        result.append(ItemMinutes(item, redacted, decision))
+        item_corrections = [c for c in all_corrections if c.item_id == item.id]
+        result.append(ItemMinutes(item, redacted, decision, [] if redacted else item_corrections))
     present = present_for_meeting(meeting)
     seated = seated_members(meeting.body, meeting.date)
     rank = {bp.party_id: bp.position for bp in meeting.body.party_order}
@@ -250,10 +280,15 @@ def build_minutes(
         style=style,
         items=result,
         is_public=is_public,
+        approvals=approvals,
+        corrections=[c for c in all_corrections if c.item_id is None],
         present=sorted(present.values(), key=order),
         absent=sorted(
-            (s for mid, s in seated.items() if mid not in present and s.role.value != "stedfortraeder"),
+            (
+                s
+                for mid, s in seated.items()
+                if mid not in present and s.role.value != "stedfortraeder"
+            ),
             key=order,
         ),
     )
-

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import sqlalchemy as sa
 
+from meetings.locking import is_locked
 from meetings.models import (
     AgendaItem,
     Attachment,
@@ -39,7 +40,16 @@ from minutes.models import ProtocolRemark, RemarkCoParty, RemarkKind, RemarkStat
 from minutes.styles import StyleError, load_style
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
-from votes.models import Decision, MemberPosition, MemberVote, Outcome, PartyVote, Position, ResultMode, Vote
+from votes.models import (
+    Decision,
+    MemberPosition,
+    MemberVote,
+    Outcome,
+    PartyVote,
+    Position,
+    ResultMode,
+    Vote,
+)
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "meeting.schema.json"
 FORMAT = "protokol.meeting"
@@ -52,7 +62,6 @@ class MeetingImportError(Exception):
     def __init__(self, errors: list[tuple[str, str]]):
         self.errors = errors
         super().__init__("; ".join(f"{p or '/'}: {m}" for p, m in errors))
-
 
 
 @cache
@@ -74,14 +83,19 @@ def _member_order(body: Body):
     def key(member: Member) -> tuple:
         seats = [s for s in member.seats if s.body_id == body.id]
         party = seats[-1].party if seats else None
-        return (rank.get(party.id, len(rank)) if party else len(rank) + 1,
-                party.letter if party else "", member.name, member.id)
+        return (
+            rank.get(party.id, len(rank)) if party else len(rank) + 1,
+            party.letter if party else "",
+            member.name,
+            member.id,
+        )
 
     return key
 
 
-def export_meeting(meeting: Meeting, *, include_files: bool = True,
-                   attachments_dir: str | None = None) -> dict[str, Any]:
+def export_meeting(
+    meeting: Meeting, *, include_files: bool = True, attachments_dir: str | None = None
+) -> dict[str, Any]:
     """The whole meeting as a dictionary in the interchange format (deterministic)."""
     body = meeting.body
     members: dict[int, Member] = {s.member_id: s.member for s in body.seats}
@@ -115,18 +129,24 @@ def export_meeting(meeting: Meeting, *, include_files: bool = True,
 
     member_list = []
     for m in ordered:
-        seats = sorted((s for s in m.seats if s.body_id == body.id),
-                       key=lambda s: (s.starts_on, s.id))
-        member_list.append({
-            "ref": ref[m.id],
-            "name": m.name,
-            "seats": [{
-                "party": letter(s.party) if s.party else None,
-                "role": s.role.value,
-                "starts_on": iso(s.starts_on),
-                "ends_on": iso(s.ends_on),
-            } for s in seats],
-        })
+        seats = sorted(
+            (s for s in m.seats if s.body_id == body.id), key=lambda s: (s.starts_on, s.id)
+        )
+        member_list.append(
+            {
+                "ref": ref[m.id],
+                "name": m.name,
+                "seats": [
+                    {
+                        "party": letter(s.party) if s.party else None,
+                        "role": s.role.value,
+                        "starts_on": iso(s.starts_on),
+                        "ends_on": iso(s.ends_on),
+                    }
+                    for s in seats
+                ],
+            }
+        )
 
     rank = {bp.party_id: bp.position for bp in body.party_order}
 
@@ -145,64 +165,88 @@ def export_meeting(meeting: Meeting, *, include_files: bool = True,
             if motion.proposer_name:
                 proposer["name"] = motion.proposer_name
             vote = motion.vote
-            motions.append({
-                "kind": motion.kind.value,
-                "proposer": proposer or None,
-                "text": motion.text,
-                "vote": None if vote is None else {
-                    "is_open": vote.is_open,
-                    "without_vote": vote.outcome_without_vote.value
-                    if vote.is_without_vote and vote.outcome_without_vote else None,
-                    "parties": {
-                        letter(pv.party): pv.position.value
-                        for pv in sorted(vote.party_votes, key=lambda pv: party_key(pv.party))
+            motions.append(
+                {
+                    "kind": motion.kind.value,
+                    "proposer": proposer or None,
+                    "text": motion.text,
+                    "vote": None
+                    if vote is None
+                    else {
+                        "is_open": vote.is_open,
+                        "without_vote": vote.outcome_without_vote.value
+                        if vote.is_without_vote and vote.outcome_without_vote
+                        else None,
+                        "parties": {
+                            letter(pv.party): pv.position.value
+                            for pv in sorted(vote.party_votes, key=lambda pv: party_key(pv.party))
+                        },
+                        "members": {
+                            ref[mv.member_id]: mv.position.value
+                            for mv in sorted(
+                                vote.member_votes, key=lambda mv: int(ref[mv.member_id][1:])
+                            )
+                        },
+                        "result": {"mode": vote.result_mode.value, "text": vote.result_text},
                     },
-                    "members": {
-                        ref[mv.member_id]: mv.position.value
-                        for mv in sorted(vote.member_votes, key=lambda mv: int(ref[mv.member_id][1:]))
-                    },
-                    "result": {"mode": vote.result_mode.value, "text": vote.result_text},
-                },
-            })
+                }
+            )
         attachments = []
         for a in item.attachments:
             file = None
             if a.sha256 and include_files and attachments_dir:
                 data = attachment_path(attachments_dir, a.sha256).read_bytes()
-                file = {"sha256": a.sha256, "size": len(data),
-                        "content_base64": base64.b64encode(data).decode("ascii")}
-            attachments.append({"number": a.number, "title": a.title, "file_name": a.file_name,
-                                "file": file})
+                file = {
+                    "sha256": a.sha256,
+                    "size": len(data),
+                    "content_base64": base64.b64encode(data).decode("ascii"),
+                }
+            attachments.append(
+                {"number": a.number, "title": a.title, "file_name": a.file_name, "file": file}
+            )
         decision = getattr(item, "decision", None)
-        items.append({
-            "number": item.number,
-            "title": item.title,
-            "case_number": item.case_number,
-            "is_closed": item.is_closed,
-            "administration": item.administration,
-            "summary": item.summary,
-            "recommendation": [{"lead_in": c.lead_in, "text": c.text} for c in item.clauses],
-            "sections": [{"heading": s.heading, "body": s.body} for s in item.sections],
-            "attachments": attachments,
-            "signatories": [s.name for s in item.signatories],
-            "attendance": sorted(
-                ({"member": ref[a.member_id], "presence": a.presence.value} for a in item.attendance),
-                key=lambda a: int(a["member"][1:]),
-            ),
-            "motions": motions,
-            "decision": None if decision is None else {
-                "result_key": decision.result_key, "result_text": decision.result_text,
-            },
-            "remarks": [{
-                "kind": r.kind.value,
-                "party": letter(r.party) if r.party else None,
-                "member": ref[r.member.id] if r.member else None,
-                "co_parties": [{"party": letter(cp.party), "is_confirmed": cp.is_confirmed}
-                               for cp in r.co_parties],
-                "status": r.status.value,
-                "text": r.text,
-            } for r in item.remarks],
-        })
+        items.append(
+            {
+                "number": item.number,
+                "title": item.title,
+                "case_number": item.case_number,
+                "is_closed": item.is_closed,
+                "administration": item.administration,
+                "summary": item.summary,
+                "recommendation": [{"lead_in": c.lead_in, "text": c.text} for c in item.clauses],
+                "sections": [{"heading": s.heading, "body": s.body} for s in item.sections],
+                "attachments": attachments,
+                "signatories": [s.name for s in item.signatories],
+                "attendance": sorted(
+                    (
+                        {"member": ref[a.member_id], "presence": a.presence.value}
+                        for a in item.attendance
+                    ),
+                    key=lambda a: int(a["member"][1:]),
+                ),
+                "motions": motions,
+                "decision": None
+                if decision is None
+                else {
+                    "result_key": decision.result_key,
+                    "result_text": decision.result_text,
+                },
+                "remarks": [
+                    {
+                        "kind": r.kind.value,
+                        "party": letter(r.party) if r.party else None,
+                        "member": ref[r.member.id] if r.member else None,
+                        "co_parties": [
+                            {"party": letter(cp.party), "is_confirmed": cp.is_confirmed}
+                            for cp in r.co_parties
+                        ],
+                        "status": r.status.value,
+                        "text": r.text,
+                    }
+                    for r in item.remarks
+                ],
+            }
+        )
 
     all_parties = list(parties.values()) + sorted(extra.values(), key=lambda p: p.letter)
     return {
@@ -222,8 +266,10 @@ def export_meeting(meeting: Meeting, *, include_files: bool = True,
             "location": meeting.location,
             "state": meeting.state.value,
             "attendance": sorted(
-                ({"member": ref[a.member_id], "is_present": a.is_present, "note": a.note}
-                 for a in meeting.attendance),
+                (
+                    {"member": ref[a.member_id], "is_present": a.is_present, "note": a.note}
+                    for a in meeting.attendance
+                ),
                 key=lambda a: int(a["member"][1:]),
             ),
             "items": items,
@@ -329,7 +375,9 @@ def validate(data: Any, *, style_dirs: tuple[str, ...] = ()) -> list[tuple[str, 
             mw = f"{w}/motions/{j}"
             proposer = motion["proposer"]
             if proposer is None and motion["kind"] != MotionKind.RECOMMENDATION.value:
-                errors.append((f"{mw}/proposer", "a motion other than the recommendation needs a proposer"))
+                errors.append(
+                    (f"{mw}/proposer", "a motion other than the recommendation needs a proposer")
+                )
             if proposer:
                 need_member(proposer.get("member"), f"{mw}/proposer/member")
                 need_party(proposer.get("party"), f"{mw}/proposer/party")
@@ -340,7 +388,10 @@ def validate(data: Any, *, style_dirs: tuple[str, ...] = ()) -> list[tuple[str, 
                 need_party(letter, f"{mw}/vote/parties/{letter}")
             for ref in vote["members"]:
                 need_member(ref, f"{mw}/vote/members/{ref}")
-            if vote["result"]["mode"] == ResultMode.CUSTOM.value and not vote["result"]["text"].strip():
+            if (
+                vote["result"]["mode"] == ResultMode.CUSTOM.value
+                and not vote["result"]["text"].strip()
+            ):
                 errors.append((f"{mw}/vote/result/text", "a custom result needs its sentence"))
         for j, remark in enumerate(item["remarks"]):
             rw = f"{w}/remarks/{j}"
@@ -371,9 +422,7 @@ def _datetime(value: str | None) -> datetime | None:
         return None
 
 
-def import_meeting(
-    data: Any, *, attachments_dir: str, style_dirs: tuple[str, ...] = ()
-) -> Meeting:
+def import_meeting(data: Any, *, attachments_dir: str, style_dirs: tuple[str, ...] = ()) -> Meeting:
     """Create the meeting described by `data` (adds and flushes; the caller commits).
 
     The body, parties and members are matched by name, letter and name; what is missing
@@ -393,10 +442,16 @@ def import_meeting(
             sa.select(Meeting).where(Meeting.body_id == body.id, Meeting.starts_at == starts_at)
         )
         if existing is not None:
-            raise MeetingImportError([(
-                "/meeting/starts_at",
-                f"{body.name} already has a meeting at {starts_at:%Y-%m-%d %H:%M} (id {existing.id})",
-            )])
+            reason = (
+                f"{body.name} already has a meeting at {starts_at:%Y-%m-%d %H:%M}"
+                f" (id {existing.id})"
+            )
+            if is_locked(existing):
+                reason += (
+                    "; its minutes are approved and locked, so it cannot be replaced:"
+                    " corrections are appended as addenda"
+                )
+            raise MeetingImportError([("/meeting/starts_at", reason)])
 
     parties: dict[str, Party] = {}
     for p in data["parties"]:
@@ -407,7 +462,9 @@ def import_meeting(
         parties[p["letter"]] = party
 
     if body is None:
-        body = Body(name=b["name"], genitive_name=b["genitive_name"], minutes_style=b["minutes_style"])
+        body = Body(
+            name=b["name"], genitive_name=b["genitive_name"], minutes_style=b["minutes_style"]
+        )
         session.add(body)
     ordered_ids = {bp.party_id for bp in body.party_order}
     for letter in b["party_order"]:
@@ -425,7 +482,8 @@ def import_meeting(
         taken = [x.id for x in members.values() if x.id is not None]
         with session.no_autoflush:
             member = session.scalar(
-                sa.select(Member).join(Seat)
+                sa.select(Member)
+                .join(Seat)
                 .where(Member.name == m["name"], Seat.body_id == body.id, Member.id.not_in(taken))
                 .order_by(Member.id)
                 .limit(1)
@@ -439,13 +497,15 @@ def import_meeting(
             starts_on = date.fromisoformat(s["starts_on"])
             if starts_on in have:
                 continue
-            member.seats.append(Seat(
-                body=body,
-                party=parties[s["party"]] if s["party"] else None,
-                role=SeatRole(s["role"]),
-                starts_on=starts_on,
-                ends_on=date.fromisoformat(s["ends_on"]) if s["ends_on"] else None,
-            ))
+            member.seats.append(
+                Seat(
+                    body=body,
+                    party=parties[s["party"]] if s["party"] else None,
+                    role=SeatRole(s["role"]),
+                    starts_on=starts_on,
+                    ends_on=date.fromisoformat(s["ends_on"]) if s["ends_on"] else None,
+                )
+            )
     session.flush()
 
     mt = data["meeting"]
@@ -459,7 +519,9 @@ def import_meeting(
     session.add(meeting)
     for a in mt["attendance"]:
         meeting.attendance.append(
-            MeetingAttendance(member=members[a["member"]], is_present=a["is_present"], note=a["note"])
+            MeetingAttendance(
+                member=members[a["member"]], is_present=a["is_present"], note=a["note"]
+            )
         )
     for position, it in enumerate(mt["items"]):
         item = AgendaItem(
@@ -472,11 +534,17 @@ def import_meeting(
             summary=it["summary"],
         )
         meeting.items.append(item)
-        item.clauses = [RecommendationClause(position=i, lead_in=c["lead_in"], text=c["text"])
-                        for i, c in enumerate(it["recommendation"])]
-        item.sections = [CaseSection(position=i, heading=s["heading"], body=s["body"])
-                         for i, s in enumerate(it["sections"])]
-        item.signatories = [ItemSignatory(position=i, name=n) for i, n in enumerate(it["signatories"])]
+        item.clauses = [
+            RecommendationClause(position=i, lead_in=c["lead_in"], text=c["text"])
+            for i, c in enumerate(it["recommendation"])
+        ]
+        item.sections = [
+            CaseSection(position=i, heading=s["heading"], body=s["body"])
+            for i, s in enumerate(it["sections"])
+        ]
+        item.signatories = [
+            ItemSignatory(position=i, name=n) for i, n in enumerate(it["signatories"])
+        ]
         for a in it["attendance"]:
             item.attendance.append(
                 ItemAttendance(member=members[a["member"]], presence=ItemPresence(a["presence"]))
@@ -484,9 +552,18 @@ def import_meeting(
         for att in it["attachments"]:
             sha256 = size = None
             if att["file"] is not None:
-                sha256, size = store_file(attachments_dir, base64.b64decode(att["file"]["content_base64"]))
-            item.attachments.append(Attachment(number=att["number"], title=att["title"],
-                                               file_name=att["file_name"], sha256=sha256, size=size))
+                sha256, size = store_file(
+                    attachments_dir, base64.b64decode(att["file"]["content_base64"])
+                )
+            item.attachments.append(
+                Attachment(
+                    number=att["number"],
+                    title=att["title"],
+                    file_name=att["file_name"],
+                    sha256=sha256,
+                    size=size,
+                )
+            )
         for position_m, mo in enumerate(it["motions"]):
             proposer = mo["proposer"] or {}
             motion = Motion(
@@ -506,25 +583,35 @@ def import_meeting(
                     outcome_without_vote=Outcome(v["without_vote"]) if v["without_vote"] else None,
                     result_mode=ResultMode(v["result"]["mode"]),
                     result_text=v["result"]["text"],
-                    party_votes=[PartyVote(party=parties[letter], position=Position(pos))
-                                 for letter, pos in v["parties"].items()],
-                    member_votes=[MemberVote(member=members[ref], position=MemberPosition(pos))
-                                  for ref, pos in v["members"].items()],
+                    party_votes=[
+                        PartyVote(party=parties[letter], position=Position(pos))
+                        for letter, pos in v["parties"].items()
+                    ],
+                    member_votes=[
+                        MemberVote(member=members[ref], position=MemberPosition(pos))
+                        for ref, pos in v["members"].items()
+                    ],
                 )
         if it["decision"] is not None:
-            item.decision = Decision(result_key=it["decision"]["result_key"],
-                                     result_text=it["decision"]["result_text"])
+            item.decision = Decision(
+                result_key=it["decision"]["result_key"], result_text=it["decision"]["result_text"]
+            )
         for position_r, r in enumerate(it["remarks"]):
-            item.remarks.append(ProtocolRemark(
-                position=position_r,
-                kind=RemarkKind(r["kind"]),
-                party=parties[r["party"]] if r["party"] else None,
-                member=members[r["member"]] if r["member"] else None,
-                status=RemarkStatus(r["status"]),
-                text=r["text"],
-                co_parties=[RemarkCoParty(party=parties[cp["party"]], position=k,
-                                          is_confirmed=cp["is_confirmed"])
-                            for k, cp in enumerate(r["co_parties"])],
-            ))
+            item.remarks.append(
+                ProtocolRemark(
+                    position=position_r,
+                    kind=RemarkKind(r["kind"]),
+                    party=parties[r["party"]] if r["party"] else None,
+                    member=members[r["member"]] if r["member"] else None,
+                    status=RemarkStatus(r["status"]),
+                    text=r["text"],
+                    co_parties=[
+                        RemarkCoParty(
+                            party=parties[cp["party"]], position=k, is_confirmed=cp["is_confirmed"]
+                        )
+                        for k, cp in enumerate(r["co_parties"])
+                    ],
+                )
+            )
     session.flush()
     return meeting

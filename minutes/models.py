@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from meetings.models import AgendaItem, Member, Party
 from protokol.extensions import db
 from protokol.audit import Audited
-from protokol.models import TimestampMixin, enum_column
+from protokol.models import TimestampMixin, enum_column, utcnow
 
 
 class RemarkKind(enum.StrEnum):
@@ -68,6 +69,23 @@ class ProtocolRemark(Audited, TimestampMixin, db.Model):
         nullable=False,
         default=RemarkStatus.ACCEPTED,
     )
+    #: The user who filed it (a member through the app); NULL when the secretary
+    #: recorded it at the meeting.
+    filed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    #: The secretary's comment when returning it to the member.
+    return_comment: Mapped[str] = mapped_column(
+        sa.Text, nullable=False, default="", server_default=""
+    )
+    #: The § 13, stk. 2 warnings the secretary saw and decided over, as shown then.
+    overridden_warnings: Mapped[str] = mapped_column(
+        sa.Text, nullable=False, default="", server_default=""
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     item: Mapped[AgendaItem] = relationship(
         backref=backref(
@@ -100,6 +118,10 @@ class RemarkCoParty(Audited, db.Model):
     position: Mapped[int] = mapped_column(nullable=False)
     #: Whether the party's own member has confirmed it joins.
     is_confirmed: Mapped[bool] = mapped_column(nullable=False, default=False)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     remark: Mapped[ProtocolRemark] = relationship(back_populates="co_parties")
     party: Mapped[Party] = relationship()
@@ -107,3 +129,116 @@ class RemarkCoParty(Audited, db.Model):
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.remark.audit_scope()
+
+
+class ApprovalDecision(enum.StrEnum):
+    APPROVED = "approved"
+    #: Approved with a reservation (forbehold), stated in `reservation`.
+    RESERVATION = "reservation"
+
+
+class MinutesApproval(db.Model):
+    """A member's approval (or reservation) of the minutes: the signature page."""
+
+    __tablename__ = "minutes_approvals"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    member_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="RESTRICT"), nullable=False
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    decision: Mapped[ApprovalDecision] = mapped_column(
+        enum_column(ApprovalDecision, "approval_decision"), nullable=False
+    )
+    reservation: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+    member: Mapped[Member] = relationship()
+
+
+class Correction(db.Model):
+    """An addendum to approved minutes: what is corrected, why, by whom, when. The
+    original record stays as it was; corrections are only ever appended."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="RESTRICT"), index=True, nullable=False
+    )
+    #: The item corrected; NULL for the minutes as a whole.
+    item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("agenda_items.id", ondelete="RESTRICT"), nullable=True
+    )
+    what: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    why: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    #: Who, as text at the time.
+    created_by_label: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+    item: Mapped[AgendaItem | None] = relationship()
+
+
+class PublishedMinutes(db.Model):
+    """A frozen minutes PDF: the bytes the public downloads, stored once by checksum.
+    Publishing makes version 1; each published correction adds a version."""
+
+    __tablename__ = "published_minutes"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="RESTRICT"), index=True, nullable=False
+    )
+    version: Mapped[int] = mapped_column(nullable=False)
+    #: SHA-256 of the PDF (hex); the stored file's name.
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    #: Why this version exists ("Offentliggjort", "Rettelse 1: ...").
+    reason: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+
+class Notification(db.Model):
+    """A message to a user in the app (a remark returned or edited, a confirmation asked)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    #: A path in the app the message is about.
+    link: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    is_read: Mapped[bool] = mapped_column(nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+
+class AppendOnlyError(Exception):
+    """A correction or a frozen PDF was about to be changed or deleted."""
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _corrections_are_append_only(session, _context, _instances) -> None:
+    """Corrections and frozen minutes are only ever added, never changed or removed."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Correction | PublishedMinutes) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise AppendOnlyError(
+                "Rettelser og offentliggjorte protokoller kan ikke ændres eller slettes;"
+                " tilføj en ny rettelse."
+            )

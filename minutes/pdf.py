@@ -20,6 +20,7 @@ from reportlab.platypus import (
     KeepTogether,
     ListFlowable,
     ListItem,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -54,24 +55,56 @@ def _register_fonts() -> None:
 @cache
 def _styles() -> dict[str, ParagraphStyle]:
     _register_fonts()
-    base = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=13.5, alignment=TA_LEFT,
-                          spaceAfter=6)
+    base = ParagraphStyle(
+        "base", fontName=FONT, fontSize=10, leading=13.5, alignment=TA_LEFT, spaceAfter=6
+    )
     return {
         "base": base,
-        "title": ParagraphStyle("title", base, fontName="Vera-Bold", fontSize=18, leading=22,
-                                spaceAfter=10),
+        "title": ParagraphStyle(
+            "title", base, fontName="Vera-Bold", fontSize=18, leading=22, spaceAfter=10
+        ),
         "meta": ParagraphStyle("meta", base, spaceAfter=2),
-        "item": ParagraphStyle("item", base, fontName="Vera-Bold", fontSize=12.5, leading=16,
-                               spaceBefore=14, spaceAfter=8, keepWithNext=True),
-        "section": ParagraphStyle("section", base, fontName="Vera-Bold", fontSize=10.5,
-                                  spaceBefore=8, spaceAfter=4, keepWithNext=True),
-        "caps": ParagraphStyle("caps", base, fontName="Vera-Bold", fontSize=10.5,
-                               spaceBefore=8, spaceAfter=6, keepWithNext=True),
-        "decision": ParagraphStyle("decision", base, fontName="Vera-Bold", fontSize=11,
-                                   spaceBefore=12, spaceAfter=8, keepWithNext=True),
+        "item": ParagraphStyle(
+            "item",
+            base,
+            fontName="Vera-Bold",
+            fontSize=12.5,
+            leading=16,
+            spaceBefore=14,
+            spaceAfter=8,
+            keepWithNext=True,
+        ),
+        "section": ParagraphStyle(
+            "section",
+            base,
+            fontName="Vera-Bold",
+            fontSize=10.5,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=True,
+        ),
+        "caps": ParagraphStyle(
+            "caps",
+            base,
+            fontName="Vera-Bold",
+            fontSize=10.5,
+            spaceBefore=8,
+            spaceAfter=6,
+            keepWithNext=True,
+        ),
+        "decision": ParagraphStyle(
+            "decision",
+            base,
+            fontName="Vera-Bold",
+            fontSize=11,
+            spaceBefore=12,
+            spaceAfter=8,
+            keepWithNext=True,
+        ),
         "cell": ParagraphStyle("cell", base, fontSize=9, leading=11.5, spaceAfter=0),
-        "cellhead": ParagraphStyle("cellhead", base, fontName="Vera-Bold", fontSize=9,
-                                   leading=11.5, spaceAfter=0),
+        "cellhead": ParagraphStyle(
+            "cellhead", base, fontName="Vera-Bold", fontSize=9, leading=11.5, spaceAfter=0
+        ),
         "muted": ParagraphStyle("muted", base, textColor=colors.HexColor("#444444")),
     }
 
@@ -107,21 +140,32 @@ def _markup_flowables(blocks: list[tuple], width: float) -> list[Flowable]:
             )
         elif kind == "table":
             _, header, rows = block
-            ncols = max([len(header), *(len(r) for r in rows)] or [1])
+            ncols = max(1, len(header), *(len(r) for r in rows))
             data = []
             if header:
                 data.append([Paragraph(c, styles["cellhead"]) for c in header])
-            data += [[Paragraph(c, styles["cell"]) for c in r] + [""] * (ncols - len(r))
-                     for r in rows]
+            data += [
+                [Paragraph(c, styles["cell"]) for c in r] + [""] * (ncols - len(r)) for r in rows
+            ]
             first = min(0.28 * width, 4.2 * cm) if ncols == 2 else width / ncols
-            widths = [first] + [(width - first) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [width]
+            widths = (
+                [first] + [(width - first) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [width]
+            )
             table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-            table.setStyle(TableStyle([
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0 if header else -1),
-                 colors.HexColor("#EEEEEE") if header else colors.white),
-            ]))
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        (
+                            "BACKGROUND",
+                            (0, 0),
+                            (-1, 0 if header else -1),
+                            colors.HexColor("#EEEEEE") if header else colors.white,
+                        ),
+                    ]
+                )
+            )
             out += [table, Spacer(0, 6)]
     return out
 
@@ -181,7 +225,53 @@ def item_flowables(entry: ItemMinutes, width: float) -> list[Flowable]:
         out.append(_para(" / ".join(s.name for s in item.signatories), "muted"))
     if entry.decision is not None:
         out += decision_flowables(entry.decision)
+    for correction in entry.corrections:
+        out += correction_flowables(correction)
     return out
+
+
+def correction_flowables(correction) -> list[Flowable]:
+    """A correction (addendum), set apart after the item it corrects."""
+    return [
+        _para(
+            f"Rettelse tilføjet {correction.created_at:%d.%m.%Y kl. %H.%M} (UTC) af "
+            f"{correction.created_by_label}",
+            "section",
+        ),
+        *(_para(b) for b in split_blocks(correction.what)),
+        _para(f"Begrundelse: {correction.why}", "muted"),
+    ]
+
+
+def signature_flowables(minutes: MeetingMinutes) -> list[Flowable]:
+    """The signature page: who approved the minutes, when, and any reservation."""
+    styles = _styles()
+    rows = [
+        [
+            Paragraph("Navn", styles["cellhead"]),
+            Paragraph("Godkendt", styles["cellhead"]),
+            Paragraph("Forbehold", styles["cellhead"]),
+        ]
+    ]
+    for approval in minutes.approvals:
+        rows.append(
+            [
+                Paragraph(pdf_escape(approval.member.name), styles["cell"]),
+                Paragraph(f"{approval.created_at:%d.%m.%Y kl. %H.%M} (UTC)", styles["cell"]),
+                Paragraph(pdf_escape(approval.reservation).replace("\n", "<br/>"), styles["cell"]),
+            ]
+        )
+    table = Table(rows, colWidths=[6 * cm, 4.2 * cm, None], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+            ]
+        )
+    )
+    return [PageBreak(), _para("Godkendelse", "item"), _para("Protokollen er godkendt af:"), table]
 
 
 def _canvas_class(header_left: str, header_right: str) -> type[canvas.Canvas]:
@@ -246,8 +336,11 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
     story: list[Flowable] = [
         Paragraph("Beslutningsprotokol", styles["title"]),
         _para(body.name, "section"),
-        _para(f"Mødedato: {WEEKDAYS[meeting.date.weekday()]} den {long_date(meeting.date)}, "
-              f"kl. {meeting.starts_at:%H.%M}", "meta"),
+        _para(
+            f"Mødedato: {WEEKDAYS[meeting.date.weekday()]} den {long_date(meeting.date)}, "
+            f"kl. {meeting.starts_at:%H.%M}",
+            "meta",
+        ),
     ]
     if meeting.location:
         story.append(_para(f"Mødested: {meeting.location}", "meta"))
@@ -260,6 +353,12 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
         flowables = item_flowables(entry, width)
         story.append(KeepTogether(flowables[:2]) if len(flowables) > 1 else flowables[0])
         story += flowables[2:]
+    if minutes.corrections:
+        story.append(_para("Rettelser til protokollen", "item"))
+        for correction in minutes.corrections:
+            story += correction_flowables(correction)
+    if minutes.approvals:
+        story += signature_flowables(minutes)
     doc.build(
         story,
         canvasmaker=_canvas_class(body.name, f"Møde {short_date(meeting.date)}"),

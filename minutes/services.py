@@ -53,6 +53,7 @@ def add_remark(
         kind=kind,
         party=party if kind != RemarkKind.PERSONAL else None,
         member=member,
+        filed_by_id=getattr(actor, "id", None) if status == RemarkStatus.SUBMITTED else None,
         text=text,
         status=status,
         co_parties=[
@@ -102,3 +103,183 @@ def move_remark(remark: ProtocolRemark, offset: int, *, actor: Any) -> None:
     for position, r in enumerate(remarks):
         r.position = position
     db.session.flush()
+
+
+# --------------------------------------------------------------------------- members' remarks
+# Members file remarks in the app; the secretary accepts or returns them. The rules of
+# kommunestyrelsesloven § 13, stk. 2 are checked and explained to the secretary, not
+# silently enforced: the secretary may decide anyway, and that is recorded.
+
+LAW_NOTE = (
+    "Efter kommunestyrelseslovens § 13, stk. 2 kan et medlem, der er i mindretal, få sin"
+    " afvigende mening kort ført til protokol; et medlem, der har undladt at stemme, kan kun"
+    " få ført til protokol, at det har undladt at stemme, eller en bemærkning om"
+    " proceduren. Anmodningen fremsættes på mødet."
+)
+
+
+def member_parties(member: Member, body_id: int, day) -> list[Party]:
+    """The party a member sits for in a body on a day (empty for an independent)."""
+    return [s.party for s in member.seats
+            if s.body_id == body_id and s.is_active_on(day) and s.party is not None]
+
+
+def file_remark(
+    item: AgendaItem,
+    member: Member,
+    kind: RemarkKind,
+    text: str,
+    *,
+    actor: Any,
+    co_parties: Sequence[Party] = (),
+    now=None,
+) -> ProtocolRemark:
+    """A member files a remark for their party, jointly with other parties (each must
+    confirm), or personally, on an item they attended, before the meeting's deadline."""
+    from meetings.models import MeetingState
+    from meetings.services import present_for_item
+    from minutes.lifecycle import utcnow_local
+
+    meeting = item.meeting
+    ensure_editable(meeting)
+    if meeting.state not in (MeetingState.IN_SESSION, MeetingState.CLOSED):
+        raise RemarkError("Der kan kun indgives bemærkninger til et møde, der er holdt.")
+    now = now or utcnow_local()
+    if meeting.remarks_deadline_at is not None and now > meeting.remarks_deadline_at:
+        raise RemarkError(
+            f"Fristen for protokolbemærkninger udløb {meeting.remarks_deadline_at:%d.%m.%Y kl. %H.%M}."
+        )
+    if member.id not in present_for_item(item):
+        raise RemarkError("Du kan kun indgive bemærkninger til punkter, du deltog i.")
+    parties = member_parties(member, meeting.body_id, meeting.date)
+    party = parties[0] if parties else None
+    if kind != RemarkKind.PERSONAL and party is None:
+        raise RemarkError("Som løsgænger kan du kun indgive en personlig bemærkning.")
+    return add_remark(
+        item, kind, text, actor=actor, party=party, member=member,
+        co_parties=co_parties, status=RemarkStatus.SUBMITTED, co_parties_confirmed=False,
+    )
+
+
+def confirm_co_party(remark: ProtocolRemark, member: Member, *, actor: Any) -> None:
+    """A member of a co-party confirms that their party joins a joint remark."""
+    from protokol.models import utcnow
+
+    ensure_editable(remark.item.meeting)
+    meeting = remark.item.meeting
+    parties = {p.id for p in member_parties(member, meeting.body_id, meeting.date)}
+    entry = next((cp for cp in remark.co_parties if cp.party_id in parties), None)
+    if entry is None:
+        raise RemarkError("Dit parti er ikke med på denne bemærkning.")
+    if entry.is_confirmed:
+        return
+    entry.is_confirmed = True
+    entry.confirmed_by_id = getattr(actor, "id", None)
+    entry.confirmed_at = utcnow()
+    db.session.flush()
+
+
+def remark_warnings(remark: ProtocolRemark) -> list[str]:
+    """What § 13, stk. 2 says about this remark, for the secretary to weigh."""
+    from meetings.services import present_for_item
+    from votes.models import Position
+    from votes.services import tally
+
+    item = remark.item
+    present = present_for_item(item)
+    warnings: list[str] = []
+    if remark.kind == RemarkKind.PERSONAL:
+        who = remark.member.name if remark.member else "medlemmet"
+        if remark.member is None or remark.member.id not in present:
+            warnings.append(f"{who} var ikke til stede ved punktet.")
+        return warnings
+    parties = [remark.party] if remark.party else []
+    parties += [cp.party for cp in remark.co_parties if cp.is_confirmed]
+    for party in parties:
+        members = [s for s in present.values() if s.party and s.party.id == party.id]
+        if not members:
+            warnings.append(f"{party.letter} var ikke til stede ved punktet.")
+            continue
+        for motion in item.motions:
+            vote = getattr(motion, "vote", None)
+            if vote is None or vote.is_without_vote:
+                continue
+            counted = tally(vote)
+            if counted.outcome is None:
+                continue
+            position = next((pv.position for pv in vote.party_votes if pv.party_id == party.id), None)
+            winning = Position.FOR if counted.outcome.value == "adopted" else Position.AGAINST
+            label = f"afstemningen om forslag {motion.position + 1}"
+            if position == winning:
+                warnings.append(f"{party.letter} stemte med flertallet ved {label}.")
+            elif position == Position.ABSTAIN:
+                warnings.append(
+                    f"{party.letter} undlod at stemme ved {label}; bemærkningen bør kun sige"
+                    " dette eller angå proceduren."
+                )
+    return warnings
+
+
+def _notify(user_id: int | None, text: str, link: str = "") -> None:
+    from minutes.models import Notification
+
+    if user_id is not None:
+        db.session.add(Notification(user_id=user_id, text=text, link=link))
+
+
+def accept_remark(remark: ProtocolRemark, *, actor: Any, override: bool = False) -> ProtocolRemark:
+    """Accept a remark into the minutes; when § 13 warnings apply, only with `override`,
+    and the warnings overridden are recorded with the remark."""
+    from protokol.models import utcnow
+
+    ensure_editable(remark.item.meeting)
+    warnings = remark_warnings(remark)
+    if warnings and not override:
+        raise RemarkError(
+            "Bemærkningen giver anledning til advarsler: " + " ".join(warnings)
+            + " Vælg 'optag alligevel' for at optage den."
+        )
+    unconfirmed = [cp.party.letter for cp in remark.co_parties if not cp.is_confirmed]
+    if remark.kind == RemarkKind.JOINT and unconfirmed and not override:
+        raise RemarkError(
+            "Disse partier har ikke bekræftet den fælles bemærkning: " + ", ".join(unconfirmed)
+            + ". De står ikke i protokollen, før de bekræfter."
+        )
+    remark.status = RemarkStatus.ACCEPTED
+    remark.overridden_warnings = " ".join(warnings) if override else ""
+    remark.return_comment = ""
+    remark.decided_by_id = getattr(actor, "id", None)
+    remark.decided_at = utcnow()
+    db.session.flush()
+    _notify(remark.filed_by_id, f"Din protokolbemærkning til punkt {remark.item.number} er optaget.")
+    return remark
+
+
+def return_remark(remark: ProtocolRemark, comment: str, *, actor: Any) -> ProtocolRemark:
+    """Return a remark to the member with a comment."""
+    from protokol.models import utcnow
+
+    ensure_editable(remark.item.meeting)
+    comment = comment.strip()
+    if not comment:
+        raise RemarkError("Skriv en kommentar til medlemmet om, hvorfor bemærkningen returneres.")
+    remark.status = RemarkStatus.RETURNED
+    remark.return_comment = comment[:5000]
+    remark.decided_by_id = getattr(actor, "id", None)
+    remark.decided_at = utcnow()
+    db.session.flush()
+    _notify(remark.filed_by_id,
+            f"Din protokolbemærkning til punkt {remark.item.number} er sendt retur: {comment}")
+    return remark
+
+
+def edit_remark_typography(remark: ProtocolRemark, text: str, *, actor: Any) -> ProtocolRemark:
+    """The secretary corrects a remark's typography; the edit is audited and the member
+    who filed it is told."""
+    before = remark.text
+    update_remark_text(remark, text, actor=actor)
+    if remark.text != before:
+        _notify(remark.filed_by_id,
+                f"Sekretæren har rettet typografien i din protokolbemærkning til punkt"
+                f" {remark.item.number}.")
+    return remark

@@ -43,7 +43,7 @@ def long_date(value: date) -> str:
 
 
 def join_and(values: Iterable[Any], sep: str = ", ", last: str = " og ") -> str:
-    """"A, B, F og Ø"."""
+    """ "A, B, F og Ø"."""
     items = [str(v) for v in values]
     if len(items) < 2:
         return "".join(items)

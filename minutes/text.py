@@ -35,7 +35,25 @@ def item_text(entry: ItemMinutes) -> str:
     text = "\n\n".join(parts) + "\n"
     if entry.decision is not None:
         text += "\n" + entry.decision.as_text()
+    for correction in entry.corrections:
+        text += "\n" + correction_text(correction) + "\n"
     return text
+
+
+def correction_text(correction) -> str:
+    """A correction (addendum) as the minutes print it."""
+    return (
+        f"Rettelse tilføjet {correction.created_at:%d.%m.%Y kl. %H.%M} (UTC)"
+        f" af {correction.created_by_label}:\n\n{correction.what}\n\nBegrundelse: {correction.why}"
+    )
+
+
+def approval_line(approval) -> str:
+    """One line of the signature page."""
+    line = f"{approval.member.name}, {approval.created_at:%d.%m.%Y kl. %H.%M} (UTC)"
+    if approval.reservation:
+        line += f", med forbehold: {approval.reservation}"
+    return line
 
 
 def render_minutes_text(minutes: MeetingMinutes) -> str:
@@ -52,4 +70,17 @@ def render_minutes_text(minutes: MeetingMinutes) -> str:
         head.append("Til stede: " + ", ".join(s.label for s in minutes.present))
     if minutes.absent:
         head.append("Fraværende: " + ", ".join(s.label for s in minutes.absent))
-    return "\n".join(head) + "\n\n" + "\n".join(item_text(e) for e in minutes.items)
+    text = "\n".join(head) + "\n\n" + "\n".join(item_text(e) for e in minutes.items)
+    if minutes.corrections:
+        text += (
+            "\nRettelser til protokollen\n\n"
+            + "\n\n".join(correction_text(c) for c in minutes.corrections)
+            + "\n"
+        )
+    if minutes.approvals:
+        text += (
+            "\nGodkendelse\n\nProtokollen er godkendt af:\n"
+            + "\n".join(approval_line(a) for a in minutes.approvals)
+            + "\n"
+        )
+    return text

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
-from protokol.extensions import db
 from protokol.audit import Audited
+from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -49,9 +49,7 @@ class Motion(Audited, TimestampMixin, db.Model):
     )
     #: Order within the item (0-based); the minutes follow it.
     position: Mapped[int] = mapped_column(nullable=False)
-    kind: Mapped[MotionKind] = mapped_column(
-        enum_column(MotionKind, "motion_kind"), nullable=False
-    )
+    kind: Mapped[MotionKind] = mapped_column(enum_column(MotionKind, "motion_kind"), nullable=False)
     #: The member who moved it ("Mogens Lønborg (C) stillede følgende ændringsforslag").
     proposer_member_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("members.id", ondelete="RESTRICT"), nullable=True
@@ -73,7 +71,6 @@ class Motion(Audited, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Motion {self.id} {self.kind}>"
-
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.item.meeting_id, self.item_id

@@ -85,9 +85,7 @@ def _json(value: Any) -> Any:
 
 
 def _columns(obj: Any) -> list[str]:
-    return [
-        c.key for c in sa.inspect(obj).mapper.column_attrs if c.key not in IGNORED_COLUMNS
-    ]
+    return [c.key for c in sa.inspect(obj).mapper.column_attrs if c.key not in IGNORED_COLUMNS]
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:

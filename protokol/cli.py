@@ -64,7 +64,8 @@ def load_demo_users(meeting_id: int) -> list[str]:
             member_id = None
             if member_name:
                 member_id = db.session.scalar(
-                    sa.select(Member.id).join(Seat)
+                    sa.select(Member.id)
+                    .join(Seat)
                     .where(Member.name == member_name, Seat.body_id == meeting.body_id)
                     .limit(1)
                 )
@@ -140,8 +141,13 @@ def demo_command(if_empty: bool) -> None:
 
 @meeting_cli.command("export")
 @click.argument("meeting_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
-              help="File to write (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    help="File to write (default: standard output).",
+)
 @click.option("--no-files", is_flag=True, help="Leave attachment contents out.")
 def export_command(meeting_id: int, output: str, no_files: bool) -> None:
     """Write meeting MEETING_ID as JSON in the interchange format."""
@@ -186,10 +192,11 @@ def import_command(file) -> None:
         db.session.rollback()
         lines = [f"  {pointer or '/'}: {reason}" for pointer, reason in exc.errors]
         raise click.ClickException(
-            f"{file.name}: nothing was imported; {len(exc.errors)} problem(s):\n"
-            + "\n".join(lines)
+            f"{file.name}: nothing was imported; {len(exc.errors)} problem(s):\n" + "\n".join(lines)
         ) from exc
-    click.echo(f"Imported meeting {meeting.id} ({meeting.body.name}, {meeting.starts_at:%Y-%m-%d}).")
+    click.echo(
+        f"Imported meeting {meeting.id} ({meeting.body.name}, {meeting.starts_at:%Y-%m-%d})."
+    )
     click.echo(str(meeting.id))
 
 
@@ -197,12 +204,21 @@ def import_command(file) -> None:
 @click.argument("meeting_id", type=int)
 @click.option("--item", "item_number", type=int, help="Only the item with this number.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "txt"]), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="File to write ('-' for standard output).")
-@click.option("--include-closed", is_flag=True,
-              help="Include the content of closed items (internal minutes, not for the public).")
-def render_command(meeting_id: int, item_number: int | None, fmt: str, output: str,
-                   include_closed: bool) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="File to write ('-' for standard output).",
+)
+@click.option(
+    "--include-closed",
+    is_flag=True,
+    help="Include the content of closed items (internal minutes, not for the public).",
+)
+def render_command(
+    meeting_id: int, item_number: int | None, fmt: str, output: str, include_closed: bool
+) -> None:
     """Write the minutes of MEETING_ID as PDF, HTML or plain text."""
     from minutes.render import render_minutes
     from minutes.styles import StyleError
@@ -231,13 +247,27 @@ def render_command(meeting_id: int, item_number: int | None, fmt: str, output: s
 @click.option("--email", required=True, help="Login e-mail address.")
 @click.option("--role", type=click.Choice(["admin", "secretary", "member"]), required=True)
 @click.option("--name", default="", help="Display name.")
-@click.option("--body-id", "body_ids", type=int, multiple=True,
-              help="A body a secretary records meetings for (repeatable).")
+@click.option(
+    "--body-id",
+    "body_ids",
+    type=int,
+    multiple=True,
+    help="A body a secretary records meetings for (repeatable).",
+)
 @click.option("--member-id", type=int, help="The Member record of a user with role member.")
-@click.option("--generate-password", is_flag=True,
-              help="Generate a password and print it once, instead of prompting for one.")
-def users_create_command(email: str, role: str, name: str, body_ids: tuple[int, ...],
-                         member_id: int | None, generate_password: bool) -> None:
+@click.option(
+    "--generate-password",
+    is_flag=True,
+    help="Generate a password and print it once, instead of prompting for one.",
+)
+def users_create_command(
+    email: str,
+    role: str,
+    name: str,
+    body_ids: tuple[int, ...],
+    member_id: int | None,
+    generate_password: bool,
+) -> None:
     """Create a user; the password is prompted for, or generated and printed once."""
     from protokol.accounts.models import Role
     from protokol.accounts.services import AccountError, create_user
@@ -248,8 +278,9 @@ def users_create_command(email: str, role: str, name: str, body_ids: tuple[int, 
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email, Role(role), password, name=name, member_id=member_id,
-                           body_ids=list(body_ids))
+        user = create_user(
+            email, Role(role), password, name=name, member_id=member_id, body_ids=list(body_ids)
+        )
         db.session.commit()
     except AccountError as exc:
         db.session.rollback()

@@ -5,6 +5,7 @@ Every setting can be overridden from the environment (see `docs/configuration.md
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 
 def _style_dirs() -> list[str]:
@@ -16,11 +17,13 @@ class Config:
 
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     #: Extra folders searched for minutes styles, before the shipped ones.
     PROTOKOL_STYLE_DIRS: tuple[str, ...] = tuple(_style_dirs())
     #: Where uploaded attachments (bilag) are stored; outside the web root.
     ATTACHMENTS_DIR: str | None = os.environ.get("PROTOKOL_ATTACHMENTS_DIR")
+    #: Where frozen (published) minutes PDFs are stored, by checksum; outside the web root.
+    MINUTES_DIR: str | None = os.environ.get("PROTOKOL_MINUTES_DIR")
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     #: Largest attachment (bilag) accepted, in bytes.
     MAX_ATTACHMENT_BYTES = int(os.environ.get("PROTOKOL_MAX_ATTACHMENT_BYTES", 15 * 1024 * 1024))

@@ -60,6 +60,7 @@ def make_app(database_url: str, tmp_path: Path, **overrides) -> Flask:
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+        "MINUTES_DIR": str(tmp_path / "minutes"),
         "PROTOKOL_STYLE_DIRS": [],
     }
     config.update(overrides)

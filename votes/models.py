@@ -4,14 +4,15 @@ and each item's final decision (beslutning)."""
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
 from motions.models import Motion
-from protokol.extensions import db
 from protokol.audit import Audited
+from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
 
@@ -90,7 +91,7 @@ class Vote(Audited, TimestampMixin, db.Model):
         back_populates="vote", cascade="all, delete-orphan"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.motion.item.meeting_id, self.motion.item_id
@@ -109,9 +110,7 @@ class PartyVote(Audited, db.Model):
     party_id: Mapped[int] = mapped_column(
         sa.ForeignKey("parties.id", ondelete="RESTRICT"), nullable=False
     )
-    position: Mapped[Position] = mapped_column(
-        enum_column(Position, "position"), nullable=False
-    )
+    position: Mapped[Position] = mapped_column(enum_column(Position, "position"), nullable=False)
 
     vote: Mapped[Vote] = relationship(back_populates="party_votes")
     party: Mapped[Party] = relationship()
@@ -161,7 +160,6 @@ class Decision(Audited, TimestampMixin, db.Model):
     item: Mapped[AgendaItem] = relationship(
         backref=backref("decision", uselist=False, cascade="all, delete-orphan")
     )
-
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.item.meeting_id, self.item_id
