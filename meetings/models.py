@@ -52,7 +52,7 @@ class ItemPresence(enum.StrEnum):
     DISQUALIFIED = "inhabil"
 
 
-class Body(TimestampMixin, db.Model):
+class Body(Audited, TimestampMixin, db.Model):
     """A council or committee (udvalg, Borgerrepræsentationen)."""
 
     __tablename__ = "bodies"
@@ -89,7 +89,7 @@ class Body(TimestampMixin, db.Model):
         return f"<Body {self.name!r}>"
 
 
-class Party(TimestampMixin, db.Model):
+class Party(Audited, TimestampMixin, db.Model):
     """A party or group, known by its letter ("A", "Ø", "V 2")."""
 
     __tablename__ = "parties"
@@ -122,7 +122,7 @@ class BodyParty(db.Model):
     party: Mapped[Party] = relationship(lazy="joined")
 
 
-class Member(TimestampMixin, db.Model):
+class Member(Audited, TimestampMixin, db.Model):
     """A person who holds or held a seat in a body."""
 
     __tablename__ = "members"
@@ -138,7 +138,7 @@ class Member(TimestampMixin, db.Model):
         return f"<Member {self.name!r}>"
 
 
-class Seat(TimestampMixin, db.Model):
+class Seat(Audited, TimestampMixin, db.Model):
     """A member's seat in a body over a date range, for a party or as independent."""
 
     __tablename__ = "seats"

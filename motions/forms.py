@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from motions.models import MotionKind
 from protokol.forms import SelectField, as_choices
@@ -48,4 +48,4 @@ class MotionForm(FlaskForm):
 
     def validate_text(self, field) -> None:
         if self.kind.data != MotionKind.RECOMMENDATION.value and not (field.data or "").strip():
-            raise ValueError("Indsæt forslagets tekst.")
+            raise ValidationError("Indsæt forslagets tekst.")

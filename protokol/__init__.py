@@ -53,6 +53,8 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_uri(app.instance_path)
     if not app.config.get("ATTACHMENTS_DIR"):
         app.config["ATTACHMENTS_DIR"] = os.path.join(app.instance_path, "attachments")
+    if not app.config.get("MINUTES_DIR"):
+        app.config["MINUTES_DIR"] = os.path.join(app.instance_path, "minutes")
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment in production")
 
@@ -79,6 +81,7 @@ def _import_models() -> None:
     """Import every domain's models so that the metadata is complete."""
     import protokol.accounts.models  # noqa: F401
     import protokol.audit  # noqa: F401
+    import meetings.locking  # noqa: F401  (the lock on approved records)
     import meetings.models  # noqa: F401
     import minutes.models  # noqa: F401
     import motions.models  # noqa: F401
@@ -96,6 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(minutes_bp)
     app.register_blueprint(console_bp)
+    from meetings.admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -22,6 +22,9 @@ from protokol.models import enum_column, utcnow
 
 #: Columns never copied into the trail (bookkeeping, not record content).
 IGNORED_COLUMNS = frozenset({"created_at", "modified_at", "version"})
+#: Columns whose values never enter the trail; a change shows as "(ændret)".
+REDACTED_COLUMNS = frozenset({"password_hash"})
+REDACTED = "(ændret)"
 
 
 class AuditAction(enum.StrEnum):
@@ -88,8 +91,12 @@ def _columns(obj: Any) -> list[str]:
     return [c.key for c in sa.inspect(obj).mapper.column_attrs if c.key not in IGNORED_COLUMNS]
 
 
+def _value(key: str, value: Any) -> Any:
+    return REDACTED if key in REDACTED_COLUMNS else _json(value)
+
+
 def _snapshot(obj: Any) -> dict[str, Any]:
-    return {key: _json(getattr(obj, key)) for key in _columns(obj)}
+    return {key: _value(key, getattr(obj, key)) for key in _columns(obj)}
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -104,8 +111,8 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         new = history.added[0] if history.added else None
         if old == new:
             continue
-        before[key] = _json(old)
-        after[key] = _json(new)
+        before[key] = _value(key, old)
+        after[key] = _value(key, new)
     return before, after
 
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient, FlaskCliRunner
 
 os.environ["PROTOKOL_ENV"] = "testing"
 
-from protokol import create_app  # noqa: E402
-from protokol.extensions import db as _db  # noqa: E402
-from protokol.extensions import limiter  # noqa: E402
-from tests.factories import Factories  # noqa: E402
+from protokol import create_app
+from protokol.extensions import db as _db
+from protokol.extensions import limiter
+from tests.factories import Factories
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
@@ -92,10 +92,18 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
 
 
+def _fresh_g(_sender, **_extra) -> None:
+    """Every request starts with an empty `g`, as in production. The `app` fixture keeps an
+    app context pushed for the whole test, so the test client's requests would otherwise
+    share one `g` (Flask-Login's cached user, the login throttle's flags)."""
+    vars(g._get_current_object()).clear()
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app on the run's database, inside an app context; tables emptied afterwards."""
     app = make_app(database_url, tmp_path)
+    request_started.connect(_fresh_g, app, weak=False)
     with app.app_context():
         try:
             yield app

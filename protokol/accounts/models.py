@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from protokol.audit import Audited
 from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
@@ -32,7 +33,7 @@ user_bodies = sa.Table(
 )
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(Audited, UserMixin, TimestampMixin, db.Model):
     """Someone who logs in."""
 
     __tablename__ = "users"

@@ -56,7 +56,9 @@ def create_user(
         raise AccountError(f"der findes allerede en bruger med e-mail {email}")
     if role == Role.MEMBER:
         if member_id is None or db.session.get(Member, member_id) is None:
-            raise AccountError("en bruger med rollen member skal knyttes til et medlem (--member-id)")
+            raise AccountError(
+                "en bruger med rollen member skal knyttes til et medlem (--member-id)"
+            )
         if db.session.scalar(sa.select(User.id).where(User.member_id == member_id)):
             raise AccountError(f"medlem {member_id} har allerede en bruger")
     user = User(email=email, role=role, name=name, password_hash=hash_password(password),
