@@ -10,7 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from protokol.audit import Audited
+from protokol.audit import Audited, parent_scope
 from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
@@ -242,7 +242,7 @@ class MeetingAttendance(Audited, db.Model):
     member: Mapped[Member] = relationship()
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.meeting_id, None
+        return parent_scope(self, "meeting", "meeting_id", Meeting)
 
 
 class AgendaItem(Audited, TimestampMixin, db.Model):
@@ -292,7 +292,8 @@ class AgendaItem(Audited, TimestampMixin, db.Model):
         return f"<AgendaItem {self.number} {self.title!r}>"
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.meeting_id, self.id
+        meeting_id = self.meeting.id if self.meeting is not None else self.meeting_id
+        return meeting_id, self.id
 
 
 class RecommendationClause(Audited, db.Model):
@@ -317,7 +318,7 @@ class RecommendationClause(Audited, db.Model):
         return self.position + 1
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)
 
 
 class CaseSection(Audited, db.Model):
@@ -339,7 +340,7 @@ class CaseSection(Audited, db.Model):
     item: Mapped[AgendaItem] = relationship(back_populates="sections")
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)
 
 
 class Attachment(Audited, TimestampMixin, db.Model):
@@ -363,7 +364,7 @@ class Attachment(Audited, TimestampMixin, db.Model):
     item: Mapped[AgendaItem] = relationship(back_populates="attachments")
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)
 
 
 class ItemSignatory(Audited, db.Model):
@@ -381,7 +382,7 @@ class ItemSignatory(Audited, db.Model):
     item: Mapped[AgendaItem] = relationship(back_populates="signatories")
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)
 
 
 class ItemAttendance(Audited, db.Model):
@@ -406,4 +407,4 @@ class ItemAttendance(Audited, db.Model):
     member: Mapped[Member] = relationship()
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)

@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from meetings.locking import LOCKED_STATES
 from meetings.models import AgendaItem, ApprovalRule, Meeting, MeetingState, Member, SeatRole
 from meetings.services import present_for_meeting, seated_members
 from meetings.storage import store_file
@@ -153,8 +152,12 @@ def approval_status(meeting: Meeting) -> ApprovalStatus:
     rule = meeting.body.approval_rule
     attending = attending_members(meeting)
     if rule == ApprovalRule.CHAIR_AND_SECRETARY:
+        # The chair approves; when the chair did not attend, the vice-chair who led the
+        # meeting in their place does (otherwise the approval could never be closed).
         seated = seated_members(meeting.body, meeting.date)
-        required = [m for m in attending if seated[m.id].role == SeatRole.CHAIR]
+        required = [m for m in attending if seated[m.id].role == SeatRole.CHAIR] or [
+            m for m in attending if seated[m.id].role == SeatRole.VICE_CHAIR
+        ]
     else:
         required = attending
     approvals = list(
@@ -177,18 +180,25 @@ def approve_minutes(
     reservation = reservation.strip()
     if len(reservation) > 5000:
         raise LifecycleError("Forbeholdet er for langt (højst 5000 tegn).")
+    # Everything is read before the row joins the session: reading an expired actor's id
+    # would autoflush a half-filled approval.
+    values = {
+        "user_id": getattr(actor, "id", None),
+        "decision": ApprovalDecision.RESERVATION if reservation else ApprovalDecision.APPROVED,
+        "reservation": reservation,
+        "created_at": utcnow(),
+    }
     approval = db.session.scalar(
         sa.select(MinutesApproval).where(
             MinutesApproval.meeting_id == meeting.id, MinutesApproval.member_id == member.id
         )
     )
     if approval is None:
-        approval = MinutesApproval(meeting_id=meeting.id, member=member)
+        approval = MinutesApproval(meeting_id=meeting.id, member=member, **values)
         db.session.add(approval)
-    approval.user_id = getattr(actor, "id", None)
-    approval.decision = ApprovalDecision.RESERVATION if reservation else ApprovalDecision.APPROVED
-    approval.reservation = reservation
-    approval.created_at = utcnow()
+    else:
+        for key, value in values.items():
+            setattr(approval, key, value)
     db.session.flush()
     return approval
 
@@ -207,9 +217,10 @@ def close_approval(meeting: Meeting, *, actor: Any) -> Meeting:
     status = approval_status(meeting)
     if not status.required:
         raise LifecycleError(
-            "Ingen kan godkende protokollen: der er ikke registreret nogen deltagere"
-            + (" og ingen formand" if status.rule == ApprovalRule.CHAIR_AND_SECRETARY else "")
-            + "."
+            "Ingen kan godkende protokollen: "
+            + ("hverken formanden eller næstformanden er registreret som deltager."
+               if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
+               else "der er ikke registreret nogen deltagere.")
         )
     if not status.is_met:
         names = ", ".join(m.name for m in status.missing)
@@ -293,7 +304,8 @@ def add_correction(
 ) -> Correction:
     """Append a correction (addendum) to approved minutes; the record itself stays as it
     was. Published minutes get a new frozen version; the old ones stay available."""
-    _require_state(meeting, *LOCKED_STATES)
+    # In the states' order (LOCKED_STATES is a set: its order varies between runs).
+    _require_state(meeting, MeetingState.APPROVED, MeetingState.PUBLISHED)
     what, why = what.strip(), why.strip()
     if not what:
         raise LifecycleError("Beskriv rettelsen.")

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
+from protokol.audit import Audited, parent_scope
 from protokol.extensions import db
-from protokol.audit import Audited
 from protokol.models import TimestampMixin, enum_column, utcnow
 
 
@@ -99,7 +99,7 @@ class ProtocolRemark(Audited, TimestampMixin, db.Model):
     )
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)
 
 
 class RemarkCoParty(Audited, db.Model):
@@ -128,7 +128,7 @@ class RemarkCoParty(Audited, db.Model):
 
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.remark.audit_scope()
+        return parent_scope(self, "remark", "remark_id", ProtocolRemark)
 
 
 class ApprovalDecision(enum.StrEnum):

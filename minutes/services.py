@@ -6,7 +6,7 @@ view commits once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from meetings.locking import ensure_editable
@@ -45,7 +45,8 @@ def add_remark(
         raise RemarkError("Vælg det medlem, bemærkningen er fra.")
     if kind != RemarkKind.PERSONAL and party is None:
         raise RemarkError("Vælg det parti, bemærkningen er fra.")
-    others = [p for p in co_parties if party is None or p.id != party.id]
+    others = list({p.id: p for p in co_parties
+                   if party is None or p.id != party.id}.values())
     if kind == RemarkKind.JOINT and not others:
         raise RemarkError("En fælles bemærkning skal have mindst ét parti mere.")
     remark = ProtocolRemark(
@@ -146,8 +147,9 @@ def file_remark(
         raise RemarkError("Der kan kun indgives bemærkninger til et møde, der er holdt.")
     now = now or utcnow_local()
     if meeting.remarks_deadline_at is not None and now > meeting.remarks_deadline_at:
+        deadline = meeting.remarks_deadline_at
         raise RemarkError(
-            f"Fristen for protokolbemærkninger udløb {meeting.remarks_deadline_at:%d.%m.%Y kl. %H.%M}."
+            f"Fristen for protokolbemærkninger udløb {deadline:%d.%m.%Y kl. %H.%M}."
         )
     if member.id not in present_for_item(item):
         raise RemarkError("Du kan kun indgive bemærkninger til punkter, du deltog i.")
@@ -182,8 +184,6 @@ def confirm_co_party(remark: ProtocolRemark, member: Member, *, actor: Any) -> N
 def remark_warnings(remark: ProtocolRemark) -> list[str]:
     """What § 13, stk. 2 says about this remark, for the secretary to weigh."""
     from meetings.services import present_for_item
-    from votes.models import Position
-    from votes.services import tally
 
     item = remark.item
     present = present_for_item(item)
@@ -192,7 +192,8 @@ def remark_warnings(remark: ProtocolRemark) -> list[str]:
         who = remark.member.name if remark.member else "medlemmet"
         if remark.member is None or remark.member.id not in present:
             warnings.append(f"{who} var ikke til stede ved punktet.")
-        return warnings
+            return warnings
+        return _vote_warnings(item, who, _member_position(remark.member.id, present))
     parties = [remark.party] if remark.party else []
     parties += [cp.party for cp in remark.co_parties if cp.is_confirmed]
     for party in parties:
@@ -200,23 +201,57 @@ def remark_warnings(remark: ProtocolRemark) -> list[str]:
         if not members:
             warnings.append(f"{party.letter} var ikke til stede ved punktet.")
             continue
-        for motion in item.motions:
-            vote = getattr(motion, "vote", None)
-            if vote is None or vote.is_without_vote:
-                continue
-            counted = tally(vote)
-            if counted.outcome is None:
-                continue
-            position = next((pv.position for pv in vote.party_votes if pv.party_id == party.id), None)
-            winning = Position.FOR if counted.outcome.value == "adopted" else Position.AGAINST
-            label = f"afstemningen om forslag {motion.position + 1}"
-            if position == winning:
-                warnings.append(f"{party.letter} stemte med flertallet ved {label}.")
-            elif position == Position.ABSTAIN:
-                warnings.append(
-                    f"{party.letter} undlod at stemme ved {label}; bemærkningen bør kun sige"
-                    " dette eller angå proceduren."
-                )
+        warnings += _vote_warnings(item, party.letter, _party_position(party.id))
+    return warnings
+
+
+def _party_position(party_id: int) -> Callable[[Any], str | None]:
+    """A party's recorded position in a vote ("for", "against", "abstain" or None)."""
+
+    def position(vote: Any) -> str | None:
+        return next(
+            (pv.position.value for pv in vote.party_votes if pv.party_id == party_id), None
+        )
+
+    return position
+
+
+def _member_position(member_id: int, present: dict) -> Callable[[Any], str | None]:
+    """A member's position in a vote: their own if recorded, else their party's."""
+    from votes.services import member_positions
+
+    def position(vote: Any) -> str | None:
+        found = member_positions(vote, present)[0].get(member_id)
+        return found.value if found is not None else None
+
+    return position
+
+
+def _vote_warnings(
+    item: AgendaItem, who: str, position_in: Callable[[Any], str | None]
+) -> list[str]:
+    """A warning for each decided vote on `item` in which `who` voted with the majority
+    or abstained."""
+    from votes.services import tally
+
+    warnings: list[str] = []
+    for motion in item.motions:
+        vote = getattr(motion, "vote", None)
+        if vote is None or vote.is_without_vote:
+            continue
+        counted = tally(vote)
+        if counted.outcome is None:
+            continue
+        position = position_in(vote)
+        winning = "for" if counted.outcome.value == "adopted" else "against"
+        label = f"afstemningen om forslag {motion.position + 1}"
+        if position == winning:
+            warnings.append(f"{who} stemte med flertallet ved {label}.")
+        elif position == "abstain":
+            warnings.append(
+                f"{who} undlod at stemme ved {label}; bemærkningen bør kun sige"
+                " dette eller angå proceduren."
+            )
     return warnings
 
 
@@ -245,13 +280,16 @@ def accept_remark(remark: ProtocolRemark, *, actor: Any, override: bool = False)
             "Disse partier har ikke bekræftet den fælles bemærkning: " + ", ".join(unconfirmed)
             + ". De står ikke i protokollen, før de bekræfter."
         )
+    if remark.kind == RemarkKind.JOINT and unconfirmed:
+        warnings.append("Ikke bekræftet af: " + ", ".join(unconfirmed) + ".")
     remark.status = RemarkStatus.ACCEPTED
     remark.overridden_warnings = " ".join(warnings) if override else ""
     remark.return_comment = ""
     remark.decided_by_id = getattr(actor, "id", None)
     remark.decided_at = utcnow()
     db.session.flush()
-    _notify(remark.filed_by_id, f"Din protokolbemærkning til punkt {remark.item.number} er optaget.")
+    _notify(remark.filed_by_id,
+            f"Din protokolbemærkning til punkt {remark.item.number} er optaget.")
     return remark
 
 

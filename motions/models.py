@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
-from protokol.audit import Audited
+from protokol.audit import Audited, parent_scope
 from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
@@ -73,4 +73,4 @@ class Motion(Audited, TimestampMixin, db.Model):
         return f"<Motion {self.id} {self.kind}>"
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)

@@ -102,6 +102,14 @@ def _register_blueprints(app: Flask) -> None:
     from meetings.admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)
+    from minutes.member_views import bp as member_bp
+    from minutes.review_views import bp as review_bp
+
+    app.register_blueprint(member_bp)
+    app.register_blueprint(review_bp)
+    from minutes.lifecycle_views import bp as lifecycle_bp
+
+    app.register_blueprint(lifecycle_bp)
 
 
 def _register_cli(app: Flask) -> None:

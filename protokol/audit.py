@@ -37,8 +37,27 @@ class Audited:
     """Mixin for models whose rows are part of the official record."""
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        """(meeting id, agenda item id) the row belongs to, for the per-item history."""
+        """(meeting id, agenda item id) the row belongs to, for the per-item history and
+        the lock on approved records."""
         return None, None
+
+
+def parent_scope(
+    obj: Any, relation: str, foreign_key: str, model: type
+) -> tuple[int | None, int | None]:
+    """The scope of `obj`'s parent: through the relationship when it is set (a new row
+    whose key is not yet flushed), else through the stored key (a row just removed from
+    its parent's collection)."""
+    parent = getattr(obj, relation)
+    if parent is None:
+        key = getattr(obj, foreign_key)
+        session = sa.orm.object_session(obj)
+        if key is None or session is None:
+            return None, None
+        parent = session.get(model, key)
+        if parent is None:
+            return None, None
+    return parent.audit_scope()
 
 
 class AuditEntry(db.Model):

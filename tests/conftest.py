@@ -67,6 +67,19 @@ def make_app(database_url: str, tmp_path: Path, **overrides) -> Flask:
     return create_app(config)
 
 
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch):
+    """Hash test passwords with a fast argon2 setting: the production one takes about half
+    a second a hash on purpose, and most tests log someone in."""
+    from argon2 import PasswordHasher
+
+    from protokol.accounts import services as account_services
+
+    monkeypatch.setattr(
+        account_services, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
     """The run's database, migrated to the newest revision with Alembic."""

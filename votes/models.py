@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from meetings.models import AgendaItem, Member, Party
 from motions.models import Motion
-from protokol.audit import Audited
+from protokol.audit import Audited, parent_scope
 from protokol.extensions import db
 from protokol.models import TimestampMixin, enum_column
 
@@ -94,7 +94,7 @@ class Vote(Audited, TimestampMixin, db.Model):
     __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.motion.item.meeting_id, self.motion.item_id
+        return parent_scope(self, "motion", "motion_id", Motion)
 
 
 class PartyVote(Audited, db.Model):
@@ -116,7 +116,7 @@ class PartyVote(Audited, db.Model):
     party: Mapped[Party] = relationship()
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.vote.audit_scope()
+        return parent_scope(self, "vote", "vote_id", Vote)
 
 
 class MemberVote(Audited, db.Model):
@@ -140,7 +140,7 @@ class MemberVote(Audited, db.Model):
     member: Mapped[Member] = relationship()
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.vote.audit_scope()
+        return parent_scope(self, "vote", "vote_id", Vote)
 
 
 class Decision(Audited, TimestampMixin, db.Model):
@@ -162,4 +162,4 @@ class Decision(Audited, TimestampMixin, db.Model):
     )
 
     def audit_scope(self) -> tuple[int | None, int | None]:
-        return self.item.meeting_id, self.item_id
+        return parent_scope(self, "item", "item_id", AgendaItem)

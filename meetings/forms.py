@@ -1,0 +1,285 @@
+"""Forms for the secretary's preparation screens (forberedelse), with Danish messages.
+
+Every form is a `FlaskForm`, so it carries the CSRF token. Text is cleaned on the way in:
+control characters (which PostgreSQL refuses in text) are dropped, line endings are
+normalised to "\\n", and surrounding white space is stripped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from meetings.models import ItemPresence
+
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms < 3.3 takes (value, label) tuples
+    SelectChoice = None  # type: ignore[assignment,misc]
+
+#: Control characters other than tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+#: Longest free text accepted in a text area (summary, clause, case section).
+MAX_TEXT = 100_000
+#: Highest item or attachment number accepted.
+MAX_NUMBER = 9999
+
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y"]
+TIME_FORMATS = ["%H:%M", "%H.%M"]
+
+
+def clean_text(value: Any) -> Any:
+    """Text area input: "\\r\\n" → "\\n", control characters dropped, stripped; a
+    missing field is empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", value).strip()
+
+
+def clean_line(value: Any) -> Any:
+    """One-line input: line breaks and tabs become spaces, other control characters are
+    dropped, runs of white space become one space; a missing field is empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    return " ".join(_CONTROL.sub("", value.replace("\r", " ").replace("\n", " ")).split())
+
+
+def _choices(*pairs: tuple[str, str]) -> list[Any]:
+    """Select options; WTForms 3.3 deprecates plain (value, label) tuples."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _too_long(limit: int) -> Length:
+    return Length(max=limit, message=f"Højst {limit} tegn.")
+
+
+def _number_field(label: str, *, required: str | None = None) -> IntegerField:
+    """A number from 1 to MAX_NUMBER; `required` is the message when it is missing (None:
+    optional)."""
+    first = InputRequired(required) if required else Optional()
+    return IntegerField(
+        label,
+        validators=[
+            first,
+            NumberRange(1, MAX_NUMBER, f"Nummeret skal være mellem 1 og {MAX_NUMBER}."),
+        ],
+        invalid_value_message="Nummeret skal være et helt tal, fx 14.",
+    )
+
+
+class MeetingForm(FlaskForm):
+    """A meeting's date, time and place (create and edit)."""
+
+    date = DateField(
+        "Dato",
+        format=DATE_FORMATS,
+        validators=[InputRequired("Angiv mødets dato.")],
+        invalid_value_message="Skriv datoen som åååå-mm-dd eller dd.mm.åååå, fx 06.12.2010.",
+    )
+    time = TimeField(
+        "Klokkeslæt",
+        format=TIME_FORMATS,
+        validators=[InputRequired("Angiv klokkeslættet, mødet begynder.")],
+        invalid_value_message="Skriv klokkeslættet som tt:mm, fx 15:30.",
+    )
+    location = StringField("Sted", filters=[clean_line], validators=[_too_long(300)])
+
+
+class NewItemForm(FlaskForm):
+    """A new agenda item; the number defaults to the next free one."""
+
+    number = _number_field("Nummer")
+    title = StringField(
+        "Titel",
+        filters=[clean_line],
+        validators=[DataRequired("Skriv punktets titel."), _too_long(500)],
+    )
+    case_number = StringField("Sagsnummer", filters=[clean_line], validators=[_too_long(50)])
+    is_closed = BooleanField("Lukket punkt")
+
+
+class ItemForm(FlaskForm):
+    """An agenda item's own fields."""
+
+    number = _number_field("Nummer", required="Angiv punktets nummer.")
+    title = StringField(
+        "Titel",
+        filters=[clean_line],
+        validators=[DataRequired("Skriv punktets titel."), _too_long(500)],
+    )
+    case_number = StringField("Sagsnummer", filters=[clean_line], validators=[_too_long(50)])
+    administration = StringField(
+        "Forvaltning", filters=[clean_line], validators=[_too_long(200)]
+    )
+    summary = TextAreaField(
+        "Resumé", filters=[clean_text], validators=[_too_long(MAX_TEXT)], render_kw={"rows": 5}
+    )
+    is_closed = BooleanField("Lukket punkt")
+
+
+class MoveForm(FlaskForm):
+    """Move a row one place up or down (the button's value)."""
+
+    direction = SelectField(
+        "Retning",
+        choices=_choices(("up", "Op"), ("down", "Ned")),
+        invalid_choice_message="Vælg op eller ned.",
+    )
+
+
+class ClosedForm(FlaskForm):
+    """Mark an item closed (lukket punkt) or open."""
+
+    closed = SelectField(
+        "Lukket",
+        choices=_choices(("1", "Lukket"), ("0", "Åbent")),
+        invalid_choice_message="Vælg lukket eller åbent.",
+    )
+
+
+class ConfirmDeleteForm(FlaskForm):
+    """Deleting an item must be confirmed."""
+
+    confirm = BooleanField(
+        "Ja, slet punktet med alt, hvad der hører til det",
+        validators=[DataRequired("Sæt kryds for at bekræfte, at punktet skal slettes.")],
+    )
+
+
+class ClauseForm(FlaskForm):
+    """A recommendation clause (indstilling): lead-in and text."""
+
+    lead_in = TextAreaField(
+        "Indledning",
+        filters=[clean_text],
+        validators=[_too_long(MAX_TEXT)],
+        render_kw={"rows": 2},
+    )
+    text = TextAreaField(
+        "Tekst",
+        filters=[clean_text],
+        validators=[DataRequired("Skriv indstillingens tekst."), _too_long(MAX_TEXT)],
+        render_kw={"rows": 2},
+    )
+
+
+class SectionForm(FlaskForm):
+    """A case section: heading and body (CommonMark with tables)."""
+
+    heading = StringField(
+        "Overskrift",
+        filters=[clean_line],
+        validators=[DataRequired("Skriv afsnittets overskrift."), _too_long(200)],
+    )
+    body = TextAreaField(
+        "Tekst",
+        filters=[clean_text],
+        validators=[_too_long(MAX_TEXT)],
+        render_kw={"rows": 10},
+    )
+
+
+class SignatoriesForm(FlaskForm):
+    """The officials who signed the case presentation, one per line."""
+
+    names = TextAreaField(
+        "Underskrivere",
+        filters=[clean_text],
+        validators=[_too_long(5000)],
+        render_kw={"rows": 3},
+    )
+
+    def validate_names(self, field: TextAreaField) -> None:
+        for line in self.name_list():
+            if len(line) > 200:
+                raise ValidationError(f"Et navn må højst have 200 tegn: »{line[:40]}…«.")
+
+    def name_list(self) -> list[str]:
+        """The non-empty lines, with white space tidied."""
+        return [" ".join(line.split()) for line in (self.names.data or "").split("\n")
+                if line.strip()]
+
+
+class AttachmentUploadForm(FlaskForm):
+    """A new attachment (bilag): a PDF file, its number and title."""
+
+    number = _number_field("Nummer")
+    title = StringField("Titel", filters=[clean_line], validators=[_too_long(500)])
+    file = FileField(
+        "PDF-fil",
+        validators=[FileRequired("Vælg en PDF-fil.")],
+        render_kw={"accept": "application/pdf,.pdf"},
+    )
+
+
+class AttachmentForm(FlaskForm):
+    """An attachment's number and title."""
+
+    number = _number_field("Nummer", required="Angiv bilagets nummer.")
+    title = StringField(
+        "Titel",
+        filters=[clean_line],
+        validators=[DataRequired("Skriv bilagets titel."), _too_long(500)],
+    )
+
+
+def attendance_form(member_ids: list[int]) -> type[FlaskForm]:
+    """A form with `present_<id>` and `note_<id>` for each seated member."""
+    fields: dict[str, Any] = {}
+    for member_id in member_ids:
+        fields[f"present_{member_id}"] = BooleanField("Til stede")
+        fields[f"note_{member_id}"] = StringField(
+            "Bemærkning", filters=[clean_line], validators=[_too_long(300)]
+        )
+    return type("AttendanceForm", (FlaskForm,), fields)
+
+
+#: Choices for a member's presence for one item; "" follows the meeting's attendance.
+PRESENCE_CHOICES = _choices(
+    ("", "Som mødet"),
+    (ItemPresence.PRESENT.value, "Til stede"),
+    (ItemPresence.ABSENT.value, "Fraværende"),
+    (ItemPresence.DISQUALIFIED.value, "Inhabil"),
+)
+
+
+def item_attendance_form(member_ids: list[int]) -> type[FlaskForm]:
+    """A form with `presence_<id>` (an exception for the item, or "") per seated member."""
+    fields: dict[str, Any] = {
+        f"presence_{member_id}": SelectField(
+            "Til punktet",
+            choices=PRESENCE_CHOICES,
+            default="",
+            invalid_choice_message="Vælg som mødet, til stede, fraværende eller inhabil.",
+        )
+        for member_id in member_ids
+    }
+    return type("ItemAttendanceForm", (FlaskForm,), fields)
