@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 import sqlalchemy as sa
 
@@ -34,6 +34,7 @@ from meetings.models import (
 from meetings.storage import is_pdf, store_file
 from protokol.accounts.models import User
 from protokol.extensions import db
+from protokol.ordering import Positioned, compact, delete_from, move, next_position, ordered
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class SeatedMember:
 
     @property
     def label(self) -> str:
-        """"Mogens Lønborg (C)"; an independent's name stands alone."""
+        """ "Mogens Lønborg (C)"; an independent's name stands alone."""
         if self.party is None:
             return self.member.name
         return f"{self.member.name} ({self.party.letter})"
@@ -150,10 +151,6 @@ ITEM_DELETABLE_STATES = frozenset({MeetingState.PLANNED, MeetingState.IN_SESSION
 Direction = Literal["up", "down"]
 
 
-class _Positioned(Protocol):
-    position: int
-
-
 def lock_reason(meeting: Meeting) -> str | None:
     """Why the meeting's record can no longer change (None while it can)."""
     return str(RecordLocked(meeting)) if is_locked(meeting) else None
@@ -167,45 +164,11 @@ def check_editable(meeting: Meeting, actor: User) -> None:
     ensure_editable(meeting)
 
 
-def _ordered(rows: Sequence[_Positioned]) -> list:
-    return sorted(rows, key=lambda r: r.position)
-
-
-def _compact(rows: Sequence[_Positioned]) -> None:
-    """Give rows the positions 0..n-1 in their present order."""
-    for index, row in enumerate(_ordered(rows)):
-        if row.position != index:
-            row.position = index
-
-
-def _move(rows: Sequence[_Positioned], row: _Positioned, direction: Direction) -> None:
+def _move(rows: Sequence[Positioned], row: Positioned, direction: Direction) -> None:
     """Swap `row` with its neighbour above or below; nothing at either end."""
     if direction not in ("up", "down"):
         raise PreparationError("Vælg op eller ned.", field="direction")
-    ordered = _ordered(rows)
-    index = ordered.index(row)
-    other = index - 1 if direction == "up" else index + 1
-    if 0 <= other < len(ordered):
-        ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, current in enumerate(ordered):
-        if current.position != position:
-            current.position = position
-
-
-def _next_position(rows: Sequence[_Positioned]) -> int:
-    return max((r.position for r in rows), default=-1) + 1
-
-
-def _delete(parent: object, collection: str, row: object) -> None:
-    """Delete `row` from `parent.<collection>` so that the audit trail logs it.
-
-    The row is deleted with `Session.delete` (cascading to its own rows) rather than
-    removed from the list: an orphan removed from a list loses its parent before the
-    flush, which the audit hook needs for the row's scope. The list is reloaded after.
-    """
-    db.session.delete(row)
-    db.session.flush()
-    db.session.expire(parent, [collection])
+    move(rows, row, -1 if direction == "up" else 1)
 
 
 # --- meetings ----------------------------------------------------------------------------
@@ -259,9 +222,7 @@ def create_meeting(body: Body, starts_at: datetime, location: str, *, actor: Use
     if not actor.may_manage_body(body.id):
         raise NotAllowed("Du har ikke adgang til at oprette møder i dette udvalg.")
     _check_time_free(body, starts_at)
-    meeting = Meeting(
-        body=body, starts_at=starts_at, location=location, state=MeetingState.PLANNED
-    )
+    meeting = Meeting(body=body, starts_at=starts_at, location=location, state=MeetingState.PLANNED)
     db.session.add(meeting)
     _add_missing_attendance(meeting)
     db.session.flush()
@@ -315,7 +276,7 @@ def add_item(
         # meeting of a new row by `audit_scope()`, which reads `meeting_id`.
         meeting_id=meeting.id,
         number=number,
-        position=_next_position(meeting.items),
+        position=next_position(meeting.items),
         title=title,
         case_number=case_number,
         is_closed=is_closed,
@@ -369,9 +330,9 @@ def renumber_items(meeting: Meeting, *, actor: User) -> None:
     move to a number no one holds; only a cycle (2 ↔ 1) passes through a spare number.
     """
     check_editable(meeting, actor)
-    ordered = _ordered(meeting.items)
-    targets = {id(item): n for n, item in enumerate(ordered, start=1)}
-    pending = [item for item in ordered if item.number != targets[id(item)]]
+    items = ordered(meeting.items)
+    targets = {id(item): n for n, item in enumerate(items, start=1)}
+    pending = [item for item in items if item.number != targets[id(item)]]
     while pending:
         held = {item.number for item in meeting.items}
         movable = [item for item in pending if targets[id(item)] not in held]
@@ -382,7 +343,7 @@ def renumber_items(meeting: Meeting, *, actor: User) -> None:
             pending[0].number = max(held | set(targets.values())) + 1
         db.session.flush()
         pending = [item for item in pending if item.number != targets[id(item)]]
-    _compact(meeting.items)
+    compact(meeting.items)
     db.session.flush()
 
 
@@ -393,8 +354,8 @@ def delete_item(item: AgendaItem, *, actor: User) -> None:
     check_editable(meeting, actor)
     if meeting.state not in ITEM_DELETABLE_STATES:
         raise WrongState("Punkter kan kun slettes, mens mødet er planlagt eller i gang.")
-    _delete(meeting, "items", item)
-    _compact(meeting.items)
+    delete_from(meeting, "items", item)
+    compact(meeting.items)
     db.session.flush()
 
 
@@ -404,7 +365,7 @@ def delete_item(item: AgendaItem, *, actor: User) -> None:
 def add_clause(item: AgendaItem, lead_in: str, text: str, *, actor: User) -> RecommendationClause:
     """Add a recommendation clause at the end."""
     check_editable(item.meeting, actor)
-    clause = RecommendationClause(position=_next_position(item.clauses), lead_in=lead_in, text=text)
+    clause = RecommendationClause(position=next_position(item.clauses), lead_in=lead_in, text=text)
     item.clauses.append(clause)
     db.session.flush()
     return clause
@@ -429,15 +390,15 @@ def delete_clause(clause: RecommendationClause, *, actor: User) -> None:
     """Delete a clause; the ones after it move up."""
     item = clause.item
     check_editable(item.meeting, actor)
-    _delete(item, "clauses", clause)
-    _compact(item.clauses)
+    delete_from(item, "clauses", clause)
+    compact(item.clauses)
     db.session.flush()
 
 
 def add_section(item: AgendaItem, heading: str, body: str, *, actor: User) -> CaseSection:
     """Add a case section at the end."""
     check_editable(item.meeting, actor)
-    section = CaseSection(position=_next_position(item.sections), heading=heading, body=body)
+    section = CaseSection(position=next_position(item.sections), heading=heading, body=body)
     item.sections.append(section)
     db.session.flush()
     return section
@@ -462,8 +423,8 @@ def delete_section(section: CaseSection, *, actor: User) -> None:
     """Delete a case section."""
     item = section.item
     check_editable(item.meeting, actor)
-    _delete(item, "sections", section)
-    _compact(item.sections)
+    delete_from(item, "sections", section)
+    compact(item.sections)
     db.session.flush()
 
 
@@ -471,7 +432,7 @@ def set_signatories(item: AgendaItem, names: Sequence[str], *, actor: User) -> N
     """Make the item's signatories `names`, in order (rows are kept and renamed where they
     can be, so the audit trail shows what changed)."""
     check_editable(item.meeting, actor)
-    existing = _ordered(item.signatories)
+    existing = ordered(item.signatories)
     for position, name in enumerate(names):
         if position < len(existing):
             row = existing[position]
@@ -482,8 +443,8 @@ def set_signatories(item: AgendaItem, names: Sequence[str], *, actor: User) -> N
         else:
             item.signatories.append(ItemSignatory(position=position, name=name))
     db.session.flush()
-    for row in existing[len(names):]:
-        _delete(item, "signatories", row)
+    for row in existing[len(names) :]:
+        delete_from(item, "signatories", row)
 
 
 # --- attachments (bilag) ---------------------------------------------------------------
@@ -513,7 +474,7 @@ def clean_file_name(name: str, fallback: str = "bilag") -> str:
 
 
 def format_size(size: int) -> str:
-    """"15 MB", "2,5 MB", "300 kB", "12 bytes"."""
+    """ "15 MB", "2,5 MB", "300 kB", "12 bytes"."""
     if size >= 1024 * 1024:
         value, unit = size / (1024 * 1024), "MB"
     elif size >= 1024:
@@ -533,9 +494,7 @@ def _check_attachment_number_free(
     item: AgendaItem, number: int, attachment: Attachment | None = None
 ) -> None:
     if any(a.number == number and a is not attachment for a in item.attachments):
-        raise PreparationError(
-            f"Punktet har allerede et bilag nummer {number}.", field="number"
-        )
+        raise PreparationError(f"Punktet har allerede et bilag nummer {number}.", field="number")
 
 
 def add_attachment(
@@ -591,7 +550,7 @@ def delete_attachment(attachment: Attachment, *, actor: User) -> None:
     content, and the audit trail refers to the checksum."""
     item = attachment.item
     check_editable(item.meeting, actor)
-    _delete(item, "attachments", attachment)
+    delete_from(item, "attachments", attachment)
 
 
 def may_download(attachment: Attachment, user: User | None) -> bool:
@@ -637,9 +596,7 @@ def attendance_rows(meeting: Meeting, item: AgendaItem | None = None) -> list[At
     return rows
 
 
-def set_attendance(
-    meeting: Meeting, entries: dict[int, tuple[bool, str]], *, actor: User
-) -> None:
+def set_attendance(meeting: Meeting, entries: dict[int, tuple[bool, str]], *, actor: User) -> None:
     """Record who attended (member id → (present, note)); only seated members."""
     check_editable(meeting, actor)
     seated = seated_members(meeting.body, meeting.date)

@@ -13,6 +13,7 @@ from meetings.locking import ensure_editable
 from meetings.models import AgendaItem, Member, Party
 from minutes.models import ProtocolRemark, RemarkCoParty, RemarkKind, RemarkStatus
 from protokol.extensions import db
+from protokol.ordering import delete_from, move, next_position
 
 MAX_REMARK = 20_000
 
@@ -45,12 +46,11 @@ def add_remark(
         raise RemarkError("Vælg det medlem, bemærkningen er fra.")
     if kind != RemarkKind.PERSONAL and party is None:
         raise RemarkError("Vælg det parti, bemærkningen er fra.")
-    others = list({p.id: p for p in co_parties
-                   if party is None or p.id != party.id}.values())
+    others = list({p.id: p for p in co_parties if party is None or p.id != party.id}.values())
     if kind == RemarkKind.JOINT and not others:
         raise RemarkError("En fælles bemærkning skal have mindst ét parti mere.")
     remark = ProtocolRemark(
-        position=max((r.position for r in item.remarks), default=-1) + 1,
+        position=next_position(item.remarks),
         kind=kind,
         party=party if kind != RemarkKind.PERSONAL else None,
         member=member,
@@ -83,26 +83,14 @@ def update_remark_text(remark: ProtocolRemark, text: str, *, actor: Any) -> Prot
 def delete_remark(remark: ProtocolRemark, *, actor: Any) -> None:
     """Remove a remark (the audit trail keeps what it was)."""
     ensure_editable(remark.item.meeting)
-    item = remark.item
-    db.session.delete(remark)
-    db.session.flush()
-    db.session.expire(item, ["remarks"])
-    for position, r in enumerate(sorted(item.remarks, key=lambda r: r.position)):
-        r.position = position
+    delete_from(remark.item, "remarks", remark)
     db.session.flush()
 
 
 def move_remark(remark: ProtocolRemark, offset: int, *, actor: Any) -> None:
     """Move a remark up (-1) or down (+1) in the minutes' order."""
     ensure_editable(remark.item.meeting)
-    remarks = sorted(remark.item.remarks, key=lambda r: r.position)
-    index = remarks.index(remark)
-    target = index + offset
-    if not 0 <= target < len(remarks):
-        return
-    remarks[index], remarks[target] = remarks[target], remarks[index]
-    for position, r in enumerate(remarks):
-        r.position = position
+    move(remark.item.remarks, remark, offset)
     db.session.flush()
 
 
@@ -121,8 +109,11 @@ LAW_NOTE = (
 
 def member_parties(member: Member, body_id: int, day) -> list[Party]:
     """The party a member sits for in a body on a day (empty for an independent)."""
-    return [s.party for s in member.seats
-            if s.body_id == body_id and s.is_active_on(day) and s.party is not None]
+    return [
+        s.party
+        for s in member.seats
+        if s.body_id == body_id and s.is_active_on(day) and s.party is not None
+    ]
 
 
 def file_remark(
@@ -148,9 +139,7 @@ def file_remark(
     now = now or utcnow_local()
     if meeting.remarks_deadline_at is not None and now > meeting.remarks_deadline_at:
         deadline = meeting.remarks_deadline_at
-        raise RemarkError(
-            f"Fristen for protokolbemærkninger udløb {deadline:%d.%m.%Y kl. %H.%M}."
-        )
+        raise RemarkError(f"Fristen for protokolbemærkninger udløb {deadline:%d.%m.%Y kl. %H.%M}.")
     if member.id not in present_for_item(item):
         raise RemarkError("Du kan kun indgive bemærkninger til punkter, du deltog i.")
     parties = member_parties(member, meeting.body_id, meeting.date)
@@ -158,8 +147,15 @@ def file_remark(
     if kind != RemarkKind.PERSONAL and party is None:
         raise RemarkError("Som løsgænger kan du kun indgive en personlig bemærkning.")
     return add_remark(
-        item, kind, text, actor=actor, party=party, member=member,
-        co_parties=co_parties, status=RemarkStatus.SUBMITTED, co_parties_confirmed=False,
+        item,
+        kind,
+        text,
+        actor=actor,
+        party=party,
+        member=member,
+        co_parties=co_parties,
+        status=RemarkStatus.SUBMITTED,
+        co_parties_confirmed=False,
     )
 
 
@@ -209,9 +205,7 @@ def _party_position(party_id: int) -> Callable[[Any], str | None]:
     """A party's recorded position in a vote ("for", "against", "abstain" or None)."""
 
     def position(vote: Any) -> str | None:
-        return next(
-            (pv.position.value for pv in vote.party_votes if pv.party_id == party_id), None
-        )
+        return next((pv.position.value for pv in vote.party_votes if pv.party_id == party_id), None)
 
     return position
 
@@ -271,13 +265,15 @@ def accept_remark(remark: ProtocolRemark, *, actor: Any, override: bool = False)
     warnings = remark_warnings(remark)
     if warnings and not override:
         raise RemarkError(
-            "Bemærkningen giver anledning til advarsler: " + " ".join(warnings)
+            "Bemærkningen giver anledning til advarsler: "
+            + " ".join(warnings)
             + " Vælg 'optag alligevel' for at optage den."
         )
     unconfirmed = [cp.party.letter for cp in remark.co_parties if not cp.is_confirmed]
     if remark.kind == RemarkKind.JOINT and unconfirmed and not override:
         raise RemarkError(
-            "Disse partier har ikke bekræftet den fælles bemærkning: " + ", ".join(unconfirmed)
+            "Disse partier har ikke bekræftet den fælles bemærkning: "
+            + ", ".join(unconfirmed)
             + ". De står ikke i protokollen, før de bekræfter."
         )
     if remark.kind == RemarkKind.JOINT and unconfirmed:
@@ -288,8 +284,9 @@ def accept_remark(remark: ProtocolRemark, *, actor: Any, override: bool = False)
     remark.decided_by_id = getattr(actor, "id", None)
     remark.decided_at = utcnow()
     db.session.flush()
-    _notify(remark.filed_by_id,
-            f"Din protokolbemærkning til punkt {remark.item.number} er optaget.")
+    _notify(
+        remark.filed_by_id, f"Din protokolbemærkning til punkt {remark.item.number} er optaget."
+    )
     return remark
 
 
@@ -306,8 +303,10 @@ def return_remark(remark: ProtocolRemark, comment: str, *, actor: Any) -> Protoc
     remark.decided_by_id = getattr(actor, "id", None)
     remark.decided_at = utcnow()
     db.session.flush()
-    _notify(remark.filed_by_id,
-            f"Din protokolbemærkning til punkt {remark.item.number} er sendt retur: {comment}")
+    _notify(
+        remark.filed_by_id,
+        f"Din protokolbemærkning til punkt {remark.item.number} er sendt retur: {comment}",
+    )
     return remark
 
 
@@ -317,7 +316,9 @@ def edit_remark_typography(remark: ProtocolRemark, text: str, *, actor: Any) -> 
     before = remark.text
     update_remark_text(remark, text, actor=actor)
     if remark.text != before:
-        _notify(remark.filed_by_id,
-                f"Sekretæren har rettet typografien i din protokolbemærkning til punkt"
-                f" {remark.item.number}.")
+        _notify(
+            remark.filed_by_id,
+            f"Sekretæren har rettet typografien i din protokolbemærkning til punkt"
+            f" {remark.item.number}.",
+        )
     return remark

@@ -13,6 +13,7 @@ from meetings.models import AgendaItem, Member, Party
 from meetings.services import seated_members
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
+from protokol.ordering import delete_from, move, next_position
 
 MAX_TEXT = 100_000
 
@@ -21,8 +22,14 @@ class MotionError(ValueError):
     """A motion cannot be filed or changed as asked."""
 
 
-def _check(item: AgendaItem, kind: MotionKind, member: Member | None, party: Party | None,
-           name: str, text: str) -> None:
+def _check(
+    item: AgendaItem,
+    kind: MotionKind,
+    member: Member | None,
+    party: Party | None,
+    name: str,
+    text: str,
+) -> None:
     ensure_editable(item.meeting)
     if kind != MotionKind.RECOMMENDATION and member is None and party is None and not name.strip():
         raise MotionError("Vælg hvem der stiller forslaget.")
@@ -47,7 +54,7 @@ def create_motion(
     """File a motion on `item`, after the ones already there."""
     _check(item, kind, proposer_member, proposer_party, proposer_name, text)
     motion = Motion(
-        position=max((m.position for m in item.motions), default=-1) + 1,
+        position=next_position(item.motions),
         kind=kind,
         proposer_member=proposer_member,
         proposer_party=proposer_party,
@@ -87,27 +94,12 @@ def update_motion(
 def move_motion(motion: Motion, offset: int, *, actor: Any) -> None:
     """Move a motion up (-1) or down (+1) among the item's motions."""
     ensure_editable(motion.item.meeting)
-    motions = sorted(motion.item.motions, key=lambda m: m.position)
-    index = motions.index(motion)
-    target = index + offset
-    if not 0 <= target < len(motions):
-        return
-    motions[index], motions[target] = motions[target], motions[index]
-    for position, m in enumerate(motions):
-        m.position = position
+    move(motion.item.motions, motion, offset)
     db.session.flush()
 
 
 def delete_motion(motion: Motion, *, actor: Any) -> None:
     """Withdraw a motion and its vote (the audit trail keeps what it was)."""
     ensure_editable(motion.item.meeting)
-    item = motion.item
-    # Delete through the session while the motion still hangs on its item (the audit trail
-    # reads the item from it), then reload the item's motions. Dropping it from
-    # `item.motions` first made the delete's cascade autoflush the orphan and the flush fail.
-    db.session.delete(motion)
-    db.session.flush()
-    db.session.expire(item, ["motions"])
-    for position, m in enumerate(sorted(item.motions, key=lambda m: m.position)):
-        m.position = position
+    delete_from(motion.item, "motions", motion)
     db.session.flush()
