@@ -33,7 +33,7 @@ run: demo
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: browser test-sqlite test-postgres
+test: lint browser test-sqlite test-postgres
 
 # The browser tests drive Debian's Chromium; install it when it is missing (as root).
 browser:

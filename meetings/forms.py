@@ -136,9 +136,7 @@ class ItemForm(FlaskForm):
         validators=[DataRequired("Skriv punktets titel."), _too_long(500)],
     )
     case_number = StringField("Sagsnummer", filters=[clean_line], validators=[_too_long(50)])
-    administration = StringField(
-        "Forvaltning", filters=[clean_line], validators=[_too_long(200)]
-    )
+    administration = StringField("Forvaltning", filters=[clean_line], validators=[_too_long(200)])
     summary = TextAreaField(
         "Resumé", filters=[clean_text], validators=[_too_long(MAX_TEXT)], render_kw={"rows": 5}
     )
@@ -224,8 +222,9 @@ class SignatoriesForm(FlaskForm):
 
     def name_list(self) -> list[str]:
         """The non-empty lines, with white space tidied."""
-        return [" ".join(line.split()) for line in (self.names.data or "").split("\n")
-                if line.strip()]
+        return [
+            " ".join(line.split()) for line in (self.names.data or "").split("\n") if line.strip()
+        ]
 
 
 class AttachmentUploadForm(FlaskForm):

@@ -134,9 +134,7 @@ def download_attachment(attachment_id: int) -> Response:
     and the body's secretaries (anyone else gets 404, as if it did not exist)."""
     attachment = db.session.get(Attachment, attachment_id)
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    if attachment is None or not attachment.sha256 or not services.may_download(
-        attachment, user
-    ):
+    if attachment is None or not attachment.sha256 or not services.may_download(attachment, user):
         abort(404)
     try:
         path = attachment_path(current_app.config["ATTACHMENTS_DIR"], attachment.sha256)
@@ -269,7 +267,6 @@ def manage():
     return _render_manage()
 
 
-
 @bp.post("/manage/bodies/<int:body_id>/meetings")
 @allow(*MANAGERS)
 def create_meeting(body_id: int):
@@ -397,8 +394,10 @@ def renumber_items(meeting_id: int):
     _, error = _save(lambda: services.renumber_items(meeting, actor=_actor()))
     if error is not None:
         return _render_prepare(meeting, _status(error), message=error.message)
-    return _done("Punkterne er nummereret 1, 2, 3 … i dagsordenens rækkefølge.",
-                 _to_prepare(meeting.id, "dagsorden"))
+    return _done(
+        "Punkterne er nummereret 1, 2, 3 … i dagsordenens rækkefølge.",
+        _to_prepare(meeting.id, "dagsorden"),
+    )
 
 
 @bp.post("/manage/items/<int:item_id>/move")
@@ -428,12 +427,14 @@ def set_item_closed(item_id: int):
     if error is not None:
         return _render_prepare(item.meeting, _status(error), message=error.message)
     state = "lukket" if is_closed else "åbent"
-    return _done(f"Punkt {item.number} er nu {state}.",
-                 _to_prepare(item.meeting_id, f"punkt-{item.id}"))
+    return _done(
+        f"Punkt {item.number} er nu {state}.", _to_prepare(item.meeting_id, f"punkt-{item.id}")
+    )
 
 
-def _render_delete(item: AgendaItem, form: ConfirmDeleteForm, status: int = 200,
-                   message: str | None = None):
+def _render_delete(
+    item: AgendaItem, form: ConfirmDeleteForm, status: int = 200, message: str | None = None
+):
     return (
         render_template(
             "meetings/delete_item.html",
@@ -685,9 +686,7 @@ def update_section(section_id: int):
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={name: form})
     _, error = _save(
-        lambda: services.update_section(
-            section, form.heading.data, form.body.data, actor=_actor()
-        )
+        lambda: services.update_section(section, form.heading.data, form.body.data, actor=_actor())
     )
     if error is not None:
         return _refused(item, name, form, error)
@@ -703,9 +702,7 @@ def move_section(section_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, message=_first_error(form))
-    _, error = _save(
-        lambda: services.move_section(section, form.direction.data, actor=_actor())
-    )
+    _, error = _save(lambda: services.move_section(section, form.direction.data, actor=_actor()))
     if error is not None:
         return _render_item(item, _status(error), message=error.message)
     return redirect(_to_item(item.id, "sagsfremstilling"))
@@ -731,9 +728,7 @@ def update_signatories(item_id: int):
     form = SignatoriesForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={"signatories": form})
-    _, error = _save(
-        lambda: services.set_signatories(item, form.name_list(), actor=_actor())
-    )
+    _, error = _save(lambda: services.set_signatories(item, form.name_list(), actor=_actor()))
     if error is not None:
         return _refused(item, "signatories", form, error)
     return _done("Underskriverne er gemt.", _to_item(item.id, "underskrivere"))
@@ -876,8 +871,7 @@ def update_attendance(meeting_id: int):
     entries = {mid: (form[f"present_{mid}"].data, form[f"note_{mid}"].data) for mid in ids}
     _, error = _save(lambda: services.set_attendance(meeting, entries, actor=_actor()))
     if error is not None:
-        return _render_attendance(meeting, status=_status(error), message=error.message,
-                                  form=form)
+        return _render_attendance(meeting, status=_status(error), message=error.message, form=form)
     return _done("Fremmødet er gemt.", url_for(".attendance", meeting_id=meeting.id))
 
 
@@ -898,8 +892,9 @@ def update_item_attendance(item_id: int):
     }
     _, error = _save(lambda: services.set_item_attendance(item, presences, actor=_actor()))
     if error is not None:
-        return _render_attendance(meeting, item, _status(error), message=error.message,
-                                  item_form=form)
+        return _render_attendance(
+            meeting, item, _status(error), message=error.message, item_form=form
+        )
     return _done(
         f"Fremmødet til punkt {item.number} er gemt.",
         url_for(".attendance", meeting_id=meeting.id, item=item.id, _anchor="punkt"),

@@ -22,8 +22,10 @@ class RemarkForm(FlaskForm):
     member = SelectField("Medlem (personlig bemærkning)", choices=[])
     text = TextAreaField(
         "Bemærkningens tekst (ordret)",
-        validators=[InputRequired("Skriv bemærkningens tekst."),
-                    Length(max=20_000, message="Højst 20.000 tegn.")],
+        validators=[
+            InputRequired("Skriv bemærkningens tekst."),
+            Length(max=20_000, message="Højst 20.000 tegn."),
+        ],
         render_kw={"rows": 5},
     )
 

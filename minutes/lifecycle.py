@@ -218,9 +218,11 @@ def close_approval(meeting: Meeting, *, actor: Any) -> Meeting:
     if not status.required:
         raise LifecycleError(
             "Ingen kan godkende protokollen: "
-            + ("hverken formanden eller næstformanden er registreret som deltager."
-               if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
-               else "der er ikke registreret nogen deltagere.")
+            + (
+                "hverken formanden eller næstformanden er registreret som deltager."
+                if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
+                else "der er ikke registreret nogen deltagere."
+            )
         )
     if not status.is_met:
         names = ", ".join(m.name for m in status.missing)

@@ -96,15 +96,19 @@ class CorrectionForm(FlaskForm):
     what = TextAreaField(
         "Hvad rettes",
         filters=[clean_text],
-        validators=[DataRequired("Beskriv rettelsen."),
-                    Length(max=20_000, message="Højst 20.000 tegn.")],
+        validators=[
+            DataRequired("Beskriv rettelsen."),
+            Length(max=20_000, message="Højst 20.000 tegn."),
+        ],
         render_kw={"rows": 5},
     )
     why = TextAreaField(
         "Begrundelse",
         filters=[clean_text],
-        validators=[DataRequired("Begrund rettelsen."),
-                    Length(max=5_000, message="Højst 5.000 tegn.")],
+        validators=[
+            DataRequired("Begrund rettelsen."),
+            Length(max=5_000, message="Højst 5.000 tegn."),
+        ],
         render_kw={"rows": 3},
     )
     confirm = BooleanField(
@@ -223,28 +227,37 @@ def _blockers(meeting: Meeting, status: ApprovalStatus | None) -> list[Blocker]:
     review = _review_url(meeting)
     for vote in open_votes(meeting):
         item = vote.motion.item
-        found.append(Blocker(
-            f"Åben afstemning: punkt {item.number}, forslag {vote.motion.position + 1}.",
-            url_for("console.item", item_id=item.id, _anchor=f"motion-{vote.motion_id}"),
-        ))
+        found.append(
+            Blocker(
+                f"Åben afstemning: punkt {item.number}, forslag {vote.motion.position + 1}.",
+                url_for("console.item", item_id=item.id, _anchor=f"motion-{vote.motion_id}"),
+            )
+        )
     if meeting.state == MeetingState.CLOSED:
         for remark in undecided_remarks(meeting):
-            who = remark.party.letter if remark.party else (
-                remark.member.name if remark.member else "ukendt")
-            found.append(Blocker(
-                f"Protokolbemærkning fra {who} til punkt {remark.item.number} venter på"
-                " afgørelse (optag eller send retur).",
-                f"{review}#remark-{remark.id}" if review else None,
-            ))
+            who = (
+                remark.party.letter
+                if remark.party
+                else (remark.member.name if remark.member else "ukendt")
+            )
+            found.append(
+                Blocker(
+                    f"Protokolbemærkning fra {who} til punkt {remark.item.number} venter på"
+                    " afgørelse (optag eller send retur).",
+                    f"{review}#remark-{remark.id}" if review else None,
+                )
+            )
         if status is not None:
             if not status.required:
-                found.append(Blocker(
-                    "Ingen kan godkende: hverken formanden eller næstformanden er"
-                    " registreret som deltager."
-                    if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
-                    else "Ingen kan godkende: der er ikke registreret nogen deltagere.",
-                    url_for("meetings.attendance", meeting_id=meeting.id),
-                ))
+                found.append(
+                    Blocker(
+                        "Ingen kan godkende: hverken formanden eller næstformanden er"
+                        " registreret som deltager."
+                        if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
+                        else "Ingen kan godkende: der er ikke registreret nogen deltagere.",
+                        url_for("meetings.attendance", meeting_id=meeting.id),
+                    )
+                )
             for member in status.missing:
                 found.append(Blocker(f"Godkendelse mangler fra {member.name}."))
     return found
@@ -287,12 +300,14 @@ def _history(meeting: Meeting) -> list[dict[str, Any]]:
         if "state" not in after:
             continue
         before = (entry.before or {}).get("state")
-        rows.append({
-            "at": entry.created_at,
-            "who": entry.actor_label,
-            "from": STATE_LABELS.get(MeetingState(before)) if before else "(oprettet)",
-            "to": STATE_LABELS.get(MeetingState(after["state"]), after["state"]),
-        })
+        rows.append(
+            {
+                "at": entry.created_at,
+                "who": entry.actor_label,
+                "from": STATE_LABELS.get(MeetingState(before)) if before else "(oprettet)",
+                "to": STATE_LABELS.get(MeetingState(after["state"]), after["state"]),
+            }
+        )
     return rows
 
 
@@ -354,7 +369,8 @@ def overview_context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
         "rule_label": RULE_LABELS.get(meeting.body.approval_rule, ""),
         "status": status,
         "approval_rows": _approval_rows(meeting, status)
-        if status is not None and state != MeetingState.IN_SESSION else [],
+        if status is not None and state != MeetingState.IN_SESSION
+        else [],
         "stale": _stale_approvals(meeting, status.approvals) if status else set(),
         "locked": locked,
         "corrections": corrections(meeting),
@@ -397,13 +413,23 @@ def _write(meeting_id: int, action, done: str, anchor: str | None = None, **extr
     except sa.exc.IntegrityError:
         return _refuse(meeting_id, CONFLICT, 409, **extra)
     except StyleError as exc:
-        return _refuse(meeting_id, "Protokollen kan ikke dannes, fordi protokolstilen ikke kan"
-                       f" bruges: {exc}", 503, **extra)
+        return _refuse(
+            meeting_id,
+            f"Protokollen kan ikke dannes, fordi protokolstilen ikke kan bruges: {exc}",
+            503,
+            **extra,
+        )
     except OSError as exc:
-        current_app.logger.error("meeting %s: the minutes PDF cannot be stored: %s",
-                                 meeting_id, exc)
-        return _refuse(meeting_id, "Protokollens PDF kunne ikke gemmes. Intet er ændret;"
-                       " prøv igen, eller kontakt driften.", 503, **extra)
+        current_app.logger.error(
+            "meeting %s: the minutes PDF cannot be stored: %s", meeting_id, exc
+        )
+        return _refuse(
+            meeting_id,
+            "Protokollens PDF kunne ikke gemmes. Intet er ændret;"
+            " prøv igen, eller kontakt driften.",
+            503,
+            **extra,
+        )
     flash(done, "info")
     return redirect(url_for(".overview", meeting_id=meeting_id, _anchor=anchor), code=303)
 
@@ -429,16 +455,16 @@ def _step(meeting_id: int, state: MeetingState, service) -> Any:
 @allow(*STAFF)
 def start(meeting_id: int):
     """Roles: admin, the body's secretaries. Planned → in session."""
-    return _step(meeting_id, MeetingState.PLANNED,
-                 lambda m: start_meeting(m, actor=current_user))
+    return _step(meeting_id, MeetingState.PLANNED, lambda m: start_meeting(m, actor=current_user))
 
 
 @bp.post("/meetings/<int:meeting_id>/lifecycle/close")
 @allow(*STAFF)
 def close(meeting_id: int):
     """Roles: admin, the body's secretaries. In session → closed (no open vote)."""
-    return _step(meeting_id, MeetingState.IN_SESSION,
-                 lambda m: close_meeting(m, actor=current_user))
+    return _step(
+        meeting_id, MeetingState.IN_SESSION, lambda m: close_meeting(m, actor=current_user)
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/lifecycle/close-approval", endpoint="close_approval")
@@ -446,13 +472,16 @@ def close(meeting_id: int):
 def close_approval_step(meeting_id: int):
     """Roles: admin, the body's secretaries. Closed → minutes approved (no open vote,
     every remark decided, the body's approval rule met); the record is then locked."""
-    return _step(meeting_id, MeetingState.CLOSED,
-                 lambda m: close_approval(m, actor=current_user))
+    return _step(meeting_id, MeetingState.CLOSED, lambda m: close_approval(m, actor=current_user))
 
 
 def _publish(meeting: Meeting) -> None:
-    publish(meeting, actor=current_user, minutes_dir=current_app.config["MINUTES_DIR"],
-            render_pdf=render_public_pdf)
+    publish(
+        meeting,
+        actor=current_user,
+        minutes_dir=current_app.config["MINUTES_DIR"],
+        render_pdf=render_public_pdf,
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/lifecycle/publish", endpoint="publish")
@@ -483,14 +512,20 @@ def add_correction_view(meeting_id: int):
 
     def action() -> None:
         add_correction(
-            meeting, form.what.data, form.why.data, actor=current_user, item=item,
-            minutes_dir=current_app.config["MINUTES_DIR"], render_pdf=render_public_pdf,
+            meeting,
+            form.what.data,
+            form.why.data,
+            actor=current_user,
+            item=item,
+            minutes_dir=current_app.config["MINUTES_DIR"],
+            render_pdf=render_public_pdf,
         )
 
     done = "Rettelsen er tilføjet."
     if was_published:
-        done += (" En ny udgave af den offentliggjorte protokol er gemt;"
-                 " de tidligere kan stadig hentes.")
+        done += (
+            " En ny udgave af den offentliggjorte protokol er gemt; de tidligere kan stadig hentes."
+        )
     return _write(meeting.id, action, done, "rettelser", correction_form=form)
 
 
@@ -520,7 +555,8 @@ def _minutes_for(meeting: Meeting, member: Member) -> MeetingMinutes:
         meeting, is_public=False, style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"])
     )
     minutes.items = [
-        entry if not entry.item.is_closed or member.id in present_for_item(entry.item)
+        entry
+        if not entry.item.is_closed or member.id in present_for_item(entry.item)
         else ItemMinutes(entry.item, True, None, [])
         for entry in minutes.items
     ]
@@ -532,10 +568,13 @@ def _render_approve(meeting: Meeting, member: Member, status: int = 200, **extra
     mine = next((a for a in approvals.approvals if a.member_id == member.id), None)
     form = extra.pop("form", None)
     if form is None:
-        form = ApprovalForm(formdata=None, data={
-            "decision": "reservation" if mine is not None and mine.reservation else "approved",
-            "reservation": mine.reservation if mine is not None else "",
-        })
+        form = ApprovalForm(
+            formdata=None,
+            data={
+                "decision": "reservation" if mine is not None and mine.reservation else "approved",
+                "reservation": mine.reservation if mine is not None else "",
+            },
+        )
     context = {
         "meeting": meeting,
         "member": member,
@@ -562,8 +601,7 @@ def my_approvals():
         sa.select(Meeting)
         .where(
             Meeting.attendance.any(member_id=member.id, is_present=True),
-            Meeting.state.in_([MeetingState.CLOSED, MeetingState.APPROVED,
-                               MeetingState.PUBLISHED]),
+            Meeting.state.in_([MeetingState.CLOSED, MeetingState.APPROVED, MeetingState.PUBLISHED]),
         )
         .order_by(Meeting.starts_at.desc())
         .limit(100)
@@ -615,15 +653,18 @@ def submit_approval(meeting_id: int):
     except (LifecycleError, RecordLocked) as exc:
         db.session.rollback()
         db.session.expire_all()
-        return _render_approve(db.session.get(Meeting, meeting_id), member, 409, form=form,
-                               error=str(exc))
+        return _render_approve(
+            db.session.get(Meeting, meeting_id), member, 409, form=form, error=str(exc)
+        )
     except sa.exc.IntegrityError:
         db.session.rollback()
         db.session.expire_all()
-        return _render_approve(db.session.get(Meeting, meeting_id), member, 409, form=form,
-                               error=CONFLICT)
+        return _render_approve(
+            db.session.get(Meeting, meeting_id), member, 409, form=form, error=CONFLICT
+        )
     flash(
-        "Din godkendelse med forbehold er registreret." if reservation
+        "Din godkendelse med forbehold er registreret."
+        if reservation
         else "Din godkendelse er registreret.",
         "info",
     )

@@ -232,8 +232,12 @@ def _display_remarks(remarks: list[ProtocolRemark]) -> list[dict[str, Any]]:
 
 
 def meeting_context(
-    meeting: Meeting, member: Member, *, forms: dict[int, RemarkForm] | None = None,
-    error: str | None = None, error_item_id: int | None = None,
+    meeting: Meeting,
+    member: Member,
+    *,
+    forms: dict[int, RemarkForm] | None = None,
+    error: str | None = None,
+    error_item_id: int | None = None,
 ) -> dict[str, Any]:
     """Everything the member's meeting page shows."""
     forms = forms or {}
@@ -248,21 +252,26 @@ def meeting_context(
         visible = may_see_item(member, item)
         attended = member.id in present_for_item(item)
         mine = [
-            r for r in item.remarks
+            r
+            for r in item.remarks
             if r.filed_by_id == current_user.id or (r.member_id == member.id)
         ]
         can_file = visible and attended and closed_reason is None
-        items.append({
-            "item": item,
-            "visible": visible,
-            "decision": build_decision(item, style) if visible else None,
-            "attended": attended,
-            "remarks": _display_remarks(mine) if visible else [],
-            "to_confirm": [waiting[r.id] for r in item.remarks if r.id in waiting]
-            if visible else [],
-            "form": (forms.get(item.id) or remark_form(candidates, independent, formdata=None))
-            if can_file else None,
-        })
+        items.append(
+            {
+                "item": item,
+                "visible": visible,
+                "decision": build_decision(item, style) if visible else None,
+                "attended": attended,
+                "remarks": _display_remarks(mine) if visible else [],
+                "to_confirm": [waiting[r.id] for r in item.remarks if r.id in waiting]
+                if visible
+                else [],
+                "form": (forms.get(item.id) or remark_form(candidates, independent, formdata=None))
+                if can_file
+                else None,
+            }
+        )
     return {
         "meeting": meeting,
         "member": member,
@@ -362,14 +371,16 @@ def _ask_co_parties(remark: ProtocolRemark) -> None:
     for user in users:
         if user.id == remark.filed_by_id:
             continue
-        db.session.add(Notification(
-            user_id=user.id,
-            link=link,
-            text=(
-                f"{sender} beder dit parti bekræfte en fælles protokolbemærkning til punkt"
-                f" {remark.item.number} ({meeting.body.name}, {meeting.date:%d.%m.%Y})."
-            ),
-        ))
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                link=link,
+                text=(
+                    f"{sender} beder dit parti bekræfte en fælles protokolbemærkning til punkt"
+                    f" {remark.item.number} ({meeting.body.name}, {meeting.date:%d.%m.%Y})."
+                ),
+            )
+        )
 
 
 @bp.post("/items/<int:item_id>/remarks")
@@ -382,25 +393,44 @@ def file(item_id: int):
     independent = not member_parties(member, meeting.body_id, meeting.date)
     form = remark_form(candidates, independent)
     if not form.validate():
-        return _render_meeting(meeting, member, 400, forms={item.id: form},
-                               error=_form_errors(form), error_item_id=item.id)
+        return _render_meeting(
+            meeting,
+            member,
+            400,
+            forms={item.id: form},
+            error=_form_errors(form),
+            error_item_id=item.id,
+        )
     by_id = {str(p.id): p for p in candidates}
     co_parties = [by_id[v] for v in form.co_parties.data or [] if v in by_id]
 
     def action() -> None:
-        remark = file_remark(item, member, RemarkKind(form.kind.data), form.text.data or "",
-                             actor=current_user, co_parties=co_parties)
+        remark = file_remark(
+            item,
+            member,
+            RemarkKind(form.kind.data),
+            form.text.data or "",
+            actor=current_user,
+            co_parties=co_parties,
+        )
         _ask_co_parties(remark)
 
     def refuse(message: str, status: int):
         fresh = db.session.get(AgendaItem, item_id)
-        return _render_meeting(fresh.meeting, member, status, forms={item_id: form},
-                               error=message, error_item_id=item_id)
+        return _render_meeting(
+            fresh.meeting,
+            member,
+            status,
+            forms={item_id: form},
+            error=message,
+            error_item_id=item_id,
+        )
 
     def done():
         flash("Din protokolbemærkning er sendt til sekretæren.", "info")
-        return redirect(url_for(".meeting", meeting_id=meeting.id, _anchor=f"item-{item_id}"),
-                        code=303)
+        return redirect(
+            url_for(".meeting", meeting_id=meeting.id, _anchor=f"item-{item_id}"), code=303
+        )
 
     return _write(action, refuse, done)
 
@@ -420,19 +450,23 @@ def confirm(remark_id: int):
     def action() -> None:
         confirm_co_party(remark, member, actor=current_user)
         if remark.filed_by_id is not None and remark.filed_by_id != current_user.id:
-            parties = ", ".join(p.letter for p in member_parties(
-                member, item.meeting.body_id, item.meeting.date))
-            db.session.add(Notification(
-                user_id=remark.filed_by_id,
-                link=url_for(".meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"),
-                text=f"{parties} har bekræftet den fælles protokolbemærkning til punkt"
-                     f" {item.number}.",
-            ))
+            parties = ", ".join(
+                p.letter for p in member_parties(member, item.meeting.body_id, item.meeting.date)
+            )
+            db.session.add(
+                Notification(
+                    user_id=remark.filed_by_id,
+                    link=url_for(".meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"),
+                    text=f"{parties} har bekræftet den fælles protokolbemærkning til punkt"
+                    f" {item.number}.",
+                )
+            )
 
     def refuse(message: str, status: int):
         if back_to_meeting:
-            return _render_meeting(db.session.get(Meeting, meeting_id), member, status,
-                                   error=message)
+            return _render_meeting(
+                db.session.get(Meeting, meeting_id), member, status, error=message
+            )
         return _render_index(member, status, error=message)
 
     def done():

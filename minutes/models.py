@@ -51,9 +51,7 @@ class ProtocolRemark(Audited, TimestampMixin, db.Model):
     )
     #: Order in the minutes (0-based).
     position: Mapped[int] = mapped_column(nullable=False)
-    kind: Mapped[RemarkKind] = mapped_column(
-        enum_column(RemarkKind, "remark_kind"), nullable=False
-    )
+    kind: Mapped[RemarkKind] = mapped_column(enum_column(RemarkKind, "remark_kind"), nullable=False)
     #: The party that filed it (the first of a joint remark's parties).
     party_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("parties.id", ondelete="RESTRICT"), nullable=True
@@ -88,9 +86,7 @@ class ProtocolRemark(Audited, TimestampMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     item: Mapped[AgendaItem] = relationship(
-        backref=backref(
-            "remarks", order_by="ProtocolRemark.position", cascade="all, delete-orphan"
-        )
+        backref=backref("remarks", order_by="ProtocolRemark.position", cascade="all, delete-orphan")
     )
     party: Mapped[Party | None] = relationship()
     member: Mapped[Member | None] = relationship()
@@ -125,7 +121,6 @@ class RemarkCoParty(Audited, db.Model):
 
     remark: Mapped[ProtocolRemark] = relationship(back_populates="co_parties")
     party: Mapped[Party] = relationship()
-
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return parent_scope(self, "remark", "remark_id", ProtocolRemark)

@@ -111,9 +111,11 @@ def review_context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
     remarks = [r for item in meeting.items for r in item.remarks]
     user_ids = {r.filed_by_id for r in remarks} | {r.decided_by_id for r in remarks}
     user_ids.discard(None)
-    users = {
-        u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))
-    } if user_ids else {}
+    users = (
+        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
     items = []
     for item in meeting.items:
         rows = []
@@ -124,17 +126,19 @@ def review_context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
             warnings = remark_warnings(remark)
             filer = users.get(remark.filed_by_id)
             decider = users.get(remark.decided_by_id)
-            rows.append({
-                "remark": remark,
-                "who": _who(remark),
-                "kind_label": KIND_LABELS.get(remark.kind.value, remark.kind.value),
-                "status_label": STATUS_LABELS.get(remark.status.value, remark.status.value),
-                "filer": filer.label if filer else "Sekretæren (på mødet)",
-                "decider": decider.label if decider else None,
-                "warnings": warnings,
-                "unconfirmed": unconfirmed,
-                "needs_override": bool(warnings or unconfirmed),
-            })
+            rows.append(
+                {
+                    "remark": remark,
+                    "who": _who(remark),
+                    "kind_label": KIND_LABELS.get(remark.kind.value, remark.kind.value),
+                    "status_label": STATUS_LABELS.get(remark.status.value, remark.status.value),
+                    "filer": filer.label if filer else "Sekretæren (på mødet)",
+                    "decider": decider.label if decider else None,
+                    "warnings": warnings,
+                    "unconfirmed": unconfirmed,
+                    "needs_override": bool(warnings or unconfirmed),
+                }
+            )
         if rows:
             items.append({"item": item, "rows": rows, "preview": build_decision(item, style)})
     deadline_form = extra.pop("deadline_form", None) or DeadlineForm(
@@ -167,8 +171,9 @@ def _refuse(meeting_id: int, message: str, status: int, **extra: Any):
 
 def _link_notifications(remark: ProtocolRemark) -> None:
     """Point the messages this change sends the member at their meeting page."""
-    link = url_for("member.meeting", meeting_id=remark.item.meeting_id,
-                   _anchor=f"remark-{remark.id}")
+    link = url_for(
+        "member.meeting", meeting_id=remark.item.meeting_id, _anchor=f"remark-{remark.id}"
+    )
     for obj in db.session.new:
         if isinstance(obj, Notification) and not obj.link:
             obj.link = link
@@ -239,8 +244,11 @@ def accept(remark_id: int):
     warnings only when "optag alligevel" is ticked (recorded with the remark)."""
     remark = _remark_or_404(remark_id)
     override = request.form.get("override") == "yes"
-    return _write(remark, lambda: accept_remark(remark, actor=current_user, override=override),
-                  "Bemærkningen er optaget i protokollen.")
+    return _write(
+        remark,
+        lambda: accept_remark(remark, actor=current_user, override=override),
+        "Bemærkningen er optaget i protokollen.",
+    )
 
 
 @bp.post("/remarks/<int:remark_id>/return")
@@ -249,8 +257,12 @@ def send_back(remark_id: int):
     """Roles: admin, the body's secretaries. Return a remark to the member with a comment."""
     remark = _remark_or_404(remark_id)
     comment = request.form.get("comment", "")
-    return _write(remark, lambda: return_remark(remark, comment, actor=current_user),
-                  "Bemærkningen er sendt retur til medlemmet.", comment=comment)
+    return _write(
+        remark,
+        lambda: return_remark(remark, comment, actor=current_user),
+        "Bemærkningen er sendt retur til medlemmet.",
+        comment=comment,
+    )
 
 
 @bp.post("/remarks/<int:remark_id>/typography")
@@ -260,8 +272,12 @@ def typography(remark_id: int):
     is audited, and the member who filed it is told)."""
     remark = _remark_or_404(remark_id)
     text = request.form.get("text", "")
-    return _write(remark, lambda: edit_remark_typography(remark, text, actor=current_user),
-                  "Rettelsen er gemt, og medlemmet har fået besked.", text=text)
+    return _write(
+        remark,
+        lambda: edit_remark_typography(remark, text, actor=current_user),
+        "Rettelsen er gemt, og medlemmet har fået besked.",
+        text=text,
+    )
 
 
 @bp.post("/remarks/<int:remark_id>/move")
@@ -273,5 +289,6 @@ def move(remark_id: int):
     if direction not in ("up", "down"):
         return _refuse(remark.item.meeting_id, "Vælg at flytte bemærkningen op eller ned.", 400)
     offset = -1 if direction == "up" else 1
-    return _write(remark, lambda: move_remark(remark, offset, actor=current_user),
-                  "Rækkefølgen er gemt.")
+    return _write(
+        remark, lambda: move_remark(remark, offset, actor=current_user), "Rækkefølgen er gemt."
+    )

@@ -104,7 +104,10 @@ def published_minutes(meeting: Meeting) -> list[PublishedMinutes]:
 def _unavailable(published: PublishedMinutes, problem: str):
     current_app.logger.error(
         "published minutes %s v%s (%s): %s",
-        published.meeting_id, published.version, published.sha256, problem,
+        published.meeting_id,
+        published.version,
+        published.sha256,
+        problem,
     )
     message = "Den offentliggjorte protokol kan ikke hentes lige nu. Prøv igen senere."
     return render_template("error.html", code=503, message=message), 503

@@ -79,37 +79,36 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every domain's models so that the metadata is complete."""
-    import protokol.accounts.models  # noqa: F401
-    import protokol.audit  # noqa: F401
-    import meetings.locking  # noqa: F401  (the lock on approved records)
+    import meetings.locking
     import meetings.models  # noqa: F401
     import minutes.models  # noqa: F401
     import motions.models  # noqa: F401
+    import protokol.accounts.models
+    import protokol.audit  # noqa: F401
     import votes.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
-    from protokol.accounts.views import bp as accounts_bp
-
-    app.register_blueprint(accounts_bp)
+    from meetings.admin import bp as admin_bp
     from meetings.views import bp as meetings_bp
     from minutes.console import bp as console_bp
-    from minutes.views import bp as minutes_bp
-
-    app.register_blueprint(meetings_bp)
-    app.register_blueprint(minutes_bp)
-    app.register_blueprint(console_bp)
-    from meetings.admin import bp as admin_bp
-
-    app.register_blueprint(admin_bp)
+    from minutes.lifecycle_views import bp as lifecycle_bp
     from minutes.member_views import bp as member_bp
     from minutes.review_views import bp as review_bp
+    from minutes.views import bp as minutes_bp
+    from protokol.accounts.views import bp as accounts_bp
 
-    app.register_blueprint(member_bp)
-    app.register_blueprint(review_bp)
-    from minutes.lifecycle_views import bp as lifecycle_bp
-
-    app.register_blueprint(lifecycle_bp)
+    for blueprint in (
+        accounts_bp,
+        meetings_bp,
+        minutes_bp,
+        console_bp,
+        admin_bp,
+        member_bp,
+        review_bp,
+        lifecycle_bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
@@ -138,7 +137,9 @@ def _register_hooks(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         db.session.rollback()
-        message = "Formularen er udløbet eller mangler sikkerhedsnøglen. Genindlæs siden og prøv igen."
+        message = (
+            "Formularen er udløbet eller mangler sikkerhedsnøglen. Genindlæs siden og prøv igen."
+        )
         return render_template("error.html", code=400, message=message), 400
 
     def error_page(code: int, message: str):
@@ -151,9 +152,5 @@ def _register_hooks(app: Flask) -> None:
     app.register_error_handler(403, error_page(403, "Du har ikke adgang til denne side."))
     app.register_error_handler(404, error_page(404, "Siden findes ikke."))
     app.register_error_handler(405, error_page(405, "Metoden er ikke tilladt her."))
-    app.register_error_handler(
-        413, error_page(413, "Filen er for stor.")
-    )
-    app.register_error_handler(
-        429, error_page(429, "For mange forsøg. Vent lidt, og prøv igen.")
-    )
+    app.register_error_handler(413, error_page(413, "Filen er for stor."))
+    app.register_error_handler(429, error_page(429, "For mange forsøg. Vent lidt, og prøv igen."))

@@ -21,9 +21,7 @@ def as_choices(items: Iterable[Any] | None) -> list[SelectChoice] | None:
 
 
 def choice_values(choices: Iterable[Any] | None) -> set[str]:
-    return {
-        str(c.value if isinstance(c, SelectChoice) else c[0]) for c in (choices or [])
-    }
+    return {str(c.value if isinstance(c, SelectChoice) else c[0]) for c in (choices or [])}
 
 
 class SelectField(wtforms.SelectField):

@@ -167,8 +167,14 @@ def make_user(db):
 
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "secretary", *, email: str | None = None, bodies=(), member=None,
-             password: str = "password-123"):
+    def make(
+        role: str = "secretary",
+        *,
+        email: str | None = None,
+        bodies=(),
+        member=None,
+        password: str = "password-123",
+    ):
         user = create_user(
             email or f"{role}{next(counter)}@example.dk",
             Role(role),

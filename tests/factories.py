@@ -166,7 +166,9 @@ class Factories:
         vote = Vote(motion=motion, is_open=fields.pop("is_open", False), **fields)
         self.session.add(vote)
         for letter, position in (parties or {}).items():
-            vote.party_votes.append(PartyVote(party=self.party(letter), position=Position(position)))
+            vote.party_votes.append(
+                PartyVote(party=self.party(letter), position=Position(position))
+            )
         for name, position in (members or {}).items():
             vote.member_votes.append(
                 MemberVote(member=self.members[name], position=MemberPosition(position))

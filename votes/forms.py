@@ -21,14 +21,17 @@ MEMBER_POSITION_CHOICES = [
 
 class VersionedForm(FlaskForm):
     version = IntegerField(
-        validators=[InputRequired("Versionen mangler; genindlæs siden."),
-                    NumberRange(min=1, message="Ugyldig version.")],
+        validators=[
+            InputRequired("Versionen mangler; genindlæs siden."),
+            NumberRange(min=1, message="Ugyldig version."),
+        ],
     )
 
 
 class PositionForm(VersionedForm):
     position = SelectField(
-        "Stemme", choices=POSITION_CHOICES,
+        "Stemme",
+        choices=POSITION_CHOICES,
         validators=[Optional()],
     )
 
@@ -39,7 +42,8 @@ class MemberPositionForm(VersionedForm):
 
 class BulkPositionForm(VersionedForm):
     position = SelectField(
-        "Stemme", choices=POSITION_CHOICES[:3],
+        "Stemme",
+        choices=POSITION_CHOICES[:3],
         validators=[InputRequired("Vælg For, Imod eller Undlod.")],
     )
 
@@ -47,8 +51,11 @@ class BulkPositionForm(VersionedForm):
 class WithoutVoteForm(VersionedForm):
     outcome = SelectField(
         "Afgjort uden afstemning",
-        choices=[("", "Nej, der stemmes"), ("adopted", "Vedtaget uden afstemning"),
-                 ("rejected", "Forkastet uden afstemning")],
+        choices=[
+            ("", "Nej, der stemmes"),
+            ("adopted", "Vedtaget uden afstemning"),
+            ("rejected", "Forkastet uden afstemning"),
+        ],
         validators=[Optional()],
     )
 
@@ -56,8 +63,11 @@ class WithoutVoteForm(VersionedForm):
 class ResultForm(VersionedForm):
     mode = RadioField(
         "Resultatsætning",
-        choices=[("default", "Standardsætning"), ("custom", "Egen sætning"),
-                 ("omitted", "Ingen sætning")],
+        choices=[
+            ("default", "Standardsætning"),
+            ("custom", "Egen sætning"),
+            ("omitted", "Ingen sætning"),
+        ],
         validators=[InputRequired("Vælg en resultatsætning.")],
     )
     text = StringField("Egen sætning", validators=[Length(max=2000, message="Højst 2000 tegn.")])

@@ -152,14 +152,17 @@ def tally(vote: Vote) -> Tally:
         sides[position].entries.append(SideEntry(None, [seated], False))
 
     present_list = sorted(present.values(), key=lambda s: s.member.name)
-    not_voting = [s for s in present_list if positions.get(s.member.id) == MemberPosition.NOT_VOTING]
+    not_voting = [
+        s for s in present_list if positions.get(s.member.id) == MemberPosition.NOT_VOTING
+    ]
     unrecorded = [s for s in present_list if s.member.id not in positions]
 
     if vote.is_without_vote:
         outcome = vote.outcome_without_vote
-    elif sides[Position.FOR].count + sides[Position.AGAINST].count + sides[
-        Position.ABSTAIN
-    ].count == 0:
+    elif (
+        sides[Position.FOR].count + sides[Position.AGAINST].count + sides[Position.ABSTAIN].count
+        == 0
+    ):
         outcome = None
     else:
         outcome = decide_outcome(sides[Position.FOR].count, sides[Position.AGAINST].count)
@@ -253,7 +256,11 @@ def open_vote(motion: Motion, *, actor: Any) -> Vote:
 
 
 def set_party_position(
-    vote: Vote, party: Party, position: Position | None, *, expected_version: int | None,
+    vote: Vote,
+    party: Party,
+    position: Position | None,
+    *,
+    expected_version: int | None,
     actor: Any,
 ) -> Vote:
     """Record how `party` voted (None clears it)."""
@@ -275,8 +282,12 @@ def set_party_position(
 
 
 def set_member_position(
-    vote: Vote, member: Member, position: MemberPosition | None, *,
-    expected_version: int | None, actor: Any,
+    vote: Vote,
+    member: Member,
+    position: MemberPosition | None,
+    *,
+    expected_version: int | None,
+    actor: Any,
 ) -> Vote:
     """Record a member's own position (a split from the party, or an independent's);
     None makes the member follow the party again."""
@@ -373,8 +384,9 @@ def set_result_sentence(
     return vote
 
 
-def set_decision(item: AgendaItem, result_key: str, result_text: str, *, actor: Any,
-                 known_keys: Iterable[str]) -> Decision:
+def set_decision(
+    item: AgendaItem, result_key: str, result_text: str, *, actor: Any, known_keys: Iterable[str]
+) -> Decision:
     """Set the item's final result: one of the style's standard sentences or one's own."""
     from meetings.locking import ensure_editable
 

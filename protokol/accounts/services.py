@@ -61,8 +61,13 @@ def create_user(
             )
         if db.session.scalar(sa.select(User.id).where(User.member_id == member_id)):
             raise AccountError(f"medlem {member_id} har allerede en bruger")
-    user = User(email=email, role=role, name=name, password_hash=hash_password(password),
-                member_id=member_id if role == Role.MEMBER else None)
+    user = User(
+        email=email,
+        role=role,
+        name=name,
+        password_hash=hash_password(password),
+        member_id=member_id if role == Role.MEMBER else None,
+    )
     for body_id in body_ids or []:
         body = db.session.get(Body, body_id)
         if body is None:

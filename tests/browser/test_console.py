@@ -123,7 +123,7 @@ def test_secretary_records_the_seed_decision_live(page, live_server, blank_item,
     # … and so do the minutes themselves.
     page.goto(f"{live_server}/meetings/{blank_item['meeting_id']}/items/14/minutes.txt")
     text = page.locator("body").inner_text()
-    assert normalise(text[text.index(DECISION_HEADING):]) == normalise(reference)
+    assert normalise(text[text.index(DECISION_HEADING) :]) == normalise(reference)
 
 
 def test_reload_midway_loses_nothing(page, live_server, blank_item):

@@ -43,8 +43,9 @@ def scene(db, factories, make_user):
 
 def logged_in(browser, base: str, user):
     """A page in a browser context of its own, logged in as `user`."""
-    context = browser.new_context(locale="da-DK", viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
+    context = browser.new_context(
+        locale="da-DK", viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{base}/login")

@@ -40,7 +40,9 @@ def record(db, factories, make_user):
     body = factories.body("Beskæftigelses- og Integrationsudvalget")
     factories.member(body, "A 1", "A")
     meeting = factories.meeting(
-        {"A": 1}, body=body, starts_at=datetime(2010, 12, 6, 15, 30),
+        {"A": 1},
+        body=body,
+        starts_at=datetime(2010, 12, 6, 15, 30),
         state=MeetingState.PLANNED,
     )
     open_item = factories.item(meeting, 1, title="Integrationspolitik")
@@ -67,8 +69,9 @@ def upload(post):
         payload = {f"upload-{k}": v for k, v in fields.items()}
         if data is not None:
             payload["upload-file"] = (io.BytesIO(data), name)
-        return post(f"/manage/items/{item_id}/attachments", payload,
-                    content_type="multipart/form-data")
+        return post(
+            f"/manage/items/{item_id}/attachments", payload, content_type="multipart/form-data"
+        )
 
     return do
 
@@ -87,8 +90,12 @@ def stored_files(app) -> list[str]:
 def test_upload_a_pdf(app, client, db, login, upload, record, role):
     login(getattr(record, role))
     pdf = make_pdf()
-    response = upload(record.open_item.id, pdf, "../Udkast til politik (æøå).PDF",
-                      title="Udkast til Integrationspolitik Pixi")
+    response = upload(
+        record.open_item.id,
+        pdf,
+        "../Udkast til politik (æøå).PDF",
+        title="Udkast til Integrationspolitik Pixi",
+    )
     assert response.status_code == 302, response.text[:2000]
     assert response.headers["Location"] == f"/manage/items/{record.open_item.id}#bilag"
 
@@ -125,8 +132,9 @@ def test_upload_numbers_and_titles_default(app, client, db, login, upload, recor
 
 def test_upload_judges_the_content_not_the_name(app, client, db, login, upload, record):
     login(record.secretary)
-    response = upload(record.open_item.id, b"<html><script>alert(1)</script></html>",
-                      "bilag.pdf", title="Falsk")
+    response = upload(
+        record.open_item.id, b"<html><script>alert(1)</script></html>", "bilag.pdf", title="Falsk"
+    )
     assert response.status_code == 400
     assert "Filen er ikke en PDF-fil. Kun PDF-filer kan vedhæftes som bilag." in response.text
     assert 'value="Falsk"' in response.text
@@ -242,9 +250,13 @@ def two_attachments(db, login, upload, record):
 
 def test_edit_an_attachment(client, db, post, record, two_attachments):
     first, _ = two_attachments
-    response = post(f"/manage/attachments/{first.id}",
-                    {f"attachment{first.id}-number": "3",
-                     f"attachment{first.id}-title": "Udkast til Integrationspolitik Pixi"})
+    response = post(
+        f"/manage/attachments/{first.id}",
+        {
+            f"attachment{first.id}-number": "3",
+            f"attachment{first.id}-title": "Udkast til Integrationspolitik Pixi",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     first = db.session.get(Attachment, first.id)
@@ -263,9 +275,10 @@ def test_edit_an_attachment_refuses_bad_input(
     client, db, post, record, two_attachments, number, title, message
 ):
     first, _ = two_attachments
-    response = post(f"/manage/attachments/{first.id}",
-                    {f"attachment{first.id}-number": number,
-                     f"attachment{first.id}-title": title})
+    response = post(
+        f"/manage/attachments/{first.id}",
+        {f"attachment{first.id}-number": number, f"attachment{first.id}-title": title},
+    )
     assert response.status_code == 400
     assert message in response.text
     db.session.expire_all()
@@ -280,19 +293,26 @@ def test_delete_an_attachment_keeps_the_file(app, client, db, post, record, two_
     db.session.expire_all()
     assert [a.id for a in db.session.scalars(sa.select(Attachment))] == [second.id]
     assert len(stored_files(app)) == 2
-    assert db.session.scalar(
-        sa.select(AuditEntry.action).where(AuditEntry.entity == "attachments",
-                                           AuditEntry.entity_id == first.id,
-                                           AuditEntry.action == "delete")
-    ) == "delete"
+    assert (
+        db.session.scalar(
+            sa.select(AuditEntry.action).where(
+                AuditEntry.entity == "attachments",
+                AuditEntry.entity_id == first.id,
+                AuditEntry.action == "delete",
+            )
+        )
+        == "delete"
+    )
 
 
 def test_edit_and_delete_refused_on_a_locked_meeting(client, db, post, record, two_attachments):
     first, _ = two_attachments
     record.meeting.state = MeetingState.APPROVED
     db.session.commit()
-    response = post(f"/manage/attachments/{first.id}",
-                    {f"attachment{first.id}-number": "3", f"attachment{first.id}-title": "Ny"})
+    response = post(
+        f"/manage/attachments/{first.id}",
+        {f"attachment{first.id}-number": "3", f"attachment{first.id}-title": "Ny"},
+    )
     assert response.status_code == 409
     assert post(f"/manage/attachments/{first.id}/delete").status_code == 409
     db.session.expire_all()
@@ -306,8 +326,10 @@ def test_edit_and_delete_refused_to_another_body_secretary(
     first, _ = two_attachments
     client.post("/logout", data={"csrf_token": ""})
     login(record.stranger)
-    response = post(f"/manage/attachments/{first.id}",
-                    {f"attachment{first.id}-number": "3", f"attachment{first.id}-title": "Ny"})
+    response = post(
+        f"/manage/attachments/{first.id}",
+        {f"attachment{first.id}-number": "3", f"attachment{first.id}-title": "Ny"},
+    )
     assert response.status_code == 403
     assert post(f"/manage/attachments/{first.id}/delete").status_code == 403
     assert count(db, Attachment) == 2
@@ -321,12 +343,20 @@ def files(app, db, record):
     """A file on the open item and one on the closed item, added through the service."""
     directory = app.config["ATTACHMENTS_DIR"]
     public = services.add_attachment(
-        record.open_item, data=make_pdf("offentlig"), file_name="Pixi æøå.pdf",
-        directory=directory, max_bytes=10**6, actor=record.admin,
+        record.open_item,
+        data=make_pdf("offentlig"),
+        file_name="Pixi æøå.pdf",
+        directory=directory,
+        max_bytes=10**6,
+        actor=record.admin,
     )
     secret = services.add_attachment(
-        record.closed_item, data=make_pdf("fortrolig"), file_name="fortrolig.pdf",
-        directory=directory, max_bytes=10**6, actor=record.admin,
+        record.closed_item,
+        data=make_pdf("fortrolig"),
+        file_name="fortrolig.pdf",
+        directory=directory,
+        max_bytes=10**6,
+        actor=record.admin,
     )
     db.session.commit()
     return SimpleNamespace(public=public.id, secret=secret.id)
@@ -412,8 +442,12 @@ def test_item_page_lists_the_attachments(client, login, record, files):
 def test_add_attachment_refuses_someone_who_does_not_manage_the_body(app, record):
     with pytest.raises(services.NotAllowed):
         services.add_attachment(
-            record.open_item, data=make_pdf(), file_name="x.pdf",
-            directory=app.config["ATTACHMENTS_DIR"], max_bytes=10**6, actor=record.stranger,
+            record.open_item,
+            data=make_pdf(),
+            file_name="x.pdf",
+            directory=app.config["ATTACHMENTS_DIR"],
+            max_bytes=10**6,
+            actor=record.stranger,
         )
 
 

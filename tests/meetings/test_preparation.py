@@ -41,8 +41,7 @@ def record(db, factories, make_user):
     three items, and users: admin, the body's secretary, another body's secretary, and a
     member."""
     body = factories.body("Beskæftigelses- og Integrationsudvalget")
-    for name, letter in [("A 1", "A"), ("A 2", "A"), ("B 1", "B"), ("V 1", "V"),
-                         ("C 1", "C")]:
+    for name, letter in [("A 1", "A"), ("A 2", "A"), ("B 1", "B"), ("V 1", "V"), ("C 1", "C")]:
         factories.member(body, name, letter)
     factories.member(body, "Løsgænger 1", None)
     factories.member(body, "Stedfortræder", "A", role=SeatRole.SUBSTITUTE)
@@ -67,7 +66,9 @@ def record(db, factories, make_user):
 
 def fill(template: str, r) -> str:
     return template.format(
-        meeting=r.meeting.id, item=r.items[0].id, body=r.body.id,
+        meeting=r.meeting.id,
+        item=r.items[0].id,
+        body=r.body.id,
     )
 
 
@@ -81,8 +82,10 @@ PAGES = [
 ]
 #: Every POST of the preparation screens that `record` gives ids for, with valid data.
 POSTS = [
-    ("/manage/bodies/{body}/meetings",
-     {"body{body}-date": "2011-01-10", "body{body}-time": "15:30", "body{body}-location": "R"}),
+    (
+        "/manage/bodies/{body}/meetings",
+        {"body{body}-date": "2011-01-10", "body{body}-time": "15:30", "body{body}-location": "R"},
+    ),
     ("/manage/meetings/{meeting}", {"date": "2010-12-07", "time": "16:00", "location": "X"}),
     ("/manage/meetings/{meeting}/items", {"title": "Nyt punkt"}),
     ("/manage/meetings/{meeting}/renumber", {}),
@@ -200,8 +203,7 @@ def test_a_locked_meeting_refuses_every_write_with_409(
     assert count(db, AuditEntry) == before
 
 
-def test_the_lock_holds_even_past_the_service_check(client, db, login, monkeypatch, post,
-                                                   record):
+def test_the_lock_holds_even_past_the_service_check(client, db, login, monkeypatch, post, record):
     """Should a write slip past the services' check (a meeting approved meanwhile), the
     shared lock in `meetings.locking` refuses the flush: still 409, not 500."""
     monkeypatch.setattr(services, "ensure_editable", lambda meeting: None)
@@ -218,8 +220,9 @@ def test_a_clash_in_the_database_is_409_not_500(client, db, login, monkeypatch, 
     """Two secretaries adding item 4 at once: the second hits the unique constraint."""
     monkeypatch.setattr(services, "_check_item_number_free", lambda *args: None)
     login(record.secretary)
-    response = post(f"/manage/meetings/{record.meeting.id}/items",
-                    {"title": "Dobbelt", "number": "2"})
+    response = post(
+        f"/manage/meetings/{record.meeting.id}/items", {"title": "Dobbelt", "number": "2"}
+    )
     assert response.status_code == 409
     assert "strider mod en anden ændring" in response.text
     assert 'value="Dobbelt"' in response.text
@@ -274,10 +277,14 @@ def test_manage_for_a_secretary_without_bodies(client, login, make_user):
 def test_create_meeting_with_attendance_for_everyone_seated(client, db, login, post, record):
     login(record.secretary)
     b = record.body.id
-    response = post(f"/manage/bodies/{b}/meetings", {
-        f"body{b}-date": "2011-01-10", f"body{b}-time": "15:30",
-        f"body{b}-location": "  Rådhuset,\r\n udvalgsværelse 1 ",
-    })
+    response = post(
+        f"/manage/bodies/{b}/meetings",
+        {
+            f"body{b}-date": "2011-01-10",
+            f"body{b}-time": "15:30",
+            f"body{b}-location": "  Rådhuset,\r\n udvalgsværelse 1 ",
+        },
+    )
     assert response.status_code == 302
     meeting = db.session.scalar(
         sa.select(Meeting).where(Meeting.starts_at == datetime(2011, 1, 10, 15, 30))
@@ -288,12 +295,18 @@ def test_create_meeting_with_attendance_for_everyone_seated(client, db, login, p
     assert meeting.location == "Rådhuset, udvalgsværelse 1"
     presence = {a.member.name: a.is_present for a in meeting.attendance}
     assert presence == {
-        "A 1": True, "A 2": True, "B 1": True, "V 1": True, "C 1": True,
-        "Løsgænger 1": True, "Stedfortræder": False,
+        "A 1": True,
+        "A 2": True,
+        "B 1": True,
+        "V 1": True,
+        "C 1": True,
+        "Løsgænger 1": True,
+        "Stedfortræder": False,
     }  # fmt: skip; "Gammel" left before the date
     entry = db.session.scalar(
-        sa.select(AuditEntry).where(AuditEntry.entity == "meetings",
-                                    AuditEntry.entity_id == meeting.id)
+        sa.select(AuditEntry).where(
+            AuditEntry.entity == "meetings", AuditEntry.entity_id == meeting.id
+        )
     )
     assert entry.actor_id == record.secretary.id
 
@@ -301,9 +314,13 @@ def test_create_meeting_with_attendance_for_everyone_seated(client, db, login, p
 def test_create_meeting_accepts_danish_date_and_time(client, db, login, post, record):
     login(record.admin)
     b = record.body.id
-    response = post(f"/manage/bodies/{b}/meetings", {
-        f"body{b}-date": "10.01.2011", f"body{b}-time": "9.05",
-    })
+    response = post(
+        f"/manage/bodies/{b}/meetings",
+        {
+            f"body{b}-date": "10.01.2011",
+            f"body{b}-time": "9.05",
+        },
+    )
     assert response.status_code == 302
     assert count(db, Meeting, Meeting.starts_at == datetime(2011, 1, 10, 9, 5)) == 1
 
@@ -324,9 +341,14 @@ def test_create_meeting_refuses_bad_input_in_danish(
 ):
     login(record.secretary)
     b = record.body.id
-    response = post(f"/manage/bodies/{b}/meetings", {
-        f"body{b}-date": date_, f"body{b}-time": time, f"body{b}-location": "Beholdt sted",
-    })
+    response = post(
+        f"/manage/bodies/{b}/meetings",
+        {
+            f"body{b}-date": date_,
+            f"body{b}-time": time,
+            f"body{b}-location": "Beholdt sted",
+        },
+    )
     assert response.status_code == 400
     assert message in response.text
     assert "Beholdt sted" in response.text  # the input is shown again
@@ -336,8 +358,9 @@ def test_create_meeting_refuses_bad_input_in_danish(
 def test_create_meeting_in_another_body_is_403(client, db, login, post, record):
     login(record.secretary)
     o = record.other.id
-    response = post(f"/manage/bodies/{o}/meetings",
-                    {f"body{o}-date": "2011-01-10", f"body{o}-time": "15:30"})
+    response = post(
+        f"/manage/bodies/{o}/meetings", {f"body{o}-date": "2011-01-10", f"body{o}-time": "15:30"}
+    )
     assert response.status_code == 403
     assert count(db, Meeting) == 1
 
@@ -357,8 +380,10 @@ def test_update_meeting_moves_the_end_and_adds_newly_seated_members(
     record.meeting.ends_at = datetime(2010, 12, 6, 17, 0)
     db.session.commit()
     login(record.secretary)
-    response = post(f"/manage/meetings/{record.meeting.id}",
-                    {"date": "2011-01-10", "time": "16:00", "location": "Borgernes Hus"})
+    response = post(
+        f"/manage/meetings/{record.meeting.id}",
+        {"date": "2011-01-10", "time": "16:00", "location": "Borgernes Hus"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     meeting = db.session.get(Meeting, record.meeting.id)
@@ -372,8 +397,10 @@ def test_update_meeting_refuses_a_taken_time(client, db, login, post, record):
     db.session.add(Meeting(body=record.body, starts_at=datetime(2011, 1, 10, 15, 0)))
     db.session.commit()
     login(record.secretary)
-    response = post(f"/manage/meetings/{record.meeting.id}",
-                    {"date": "2011-01-10", "time": "15:00", "location": "Nyt sted"})
+    response = post(
+        f"/manage/meetings/{record.meeting.id}",
+        {"date": "2011-01-10", "time": "15:00", "location": "Nyt sted"},
+    )
     assert response.status_code == 400
     assert "har allerede et møde 10.01.2011 kl. 15.00" in response.text
     db.session.expire_all()
@@ -395,7 +422,8 @@ def numbers(db, meeting_id: int) -> list[tuple[int, str]]:
     """(number, title) in agenda order."""
     db.session.expire_all()
     items = db.session.scalars(
-        sa.select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+        sa.select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting_id)
         .order_by(AgendaItem.position)
     )
     return [(i.number, i.title) for i in items]
@@ -404,10 +432,11 @@ def numbers(db, meeting_id: int) -> list[tuple[int, str]]:
 def test_add_item_takes_the_next_free_number(client, db, login, post, record):
     login(record.secretary)
     m = record.meeting.id
-    assert 'Tomt felt: næste ledige nummer, 4.' in client.get(f"/manage/meetings/{m}").text
-    response = post(f"/manage/meetings/{m}/items",
-                    {"title": "Integrationspolitik", "case_number": "2010-174928",
-                     "is_closed": "y"})
+    assert "Tomt felt: næste ledige nummer, 4." in client.get(f"/manage/meetings/{m}").text
+    response = post(
+        f"/manage/meetings/{m}/items",
+        {"title": "Integrationspolitik", "case_number": "2010-174928", "is_closed": "y"},
+    )
     assert response.status_code == 302
     post(f"/manage/meetings/{m}/items", {"title": "Tyve", "number": "20"})
     post(f"/manage/meetings/{m}/items", {"title": "Efter tyve"})
@@ -525,15 +554,14 @@ def test_delete_an_item_needs_confirmation(client, db, factories, login, post, r
 
 
 @pytest.mark.parametrize("state", [MeetingState.CLOSED])
-def test_delete_an_item_only_while_planned_or_in_session(
-    client, db, login, post, record, state
-):
+def test_delete_an_item_only_while_planned_or_in_session(client, db, login, post, record, state):
     record.meeting.state = state
     db.session.commit()
     login(record.secretary)
-    assert "kun slettes, mens mødet er planlagt eller i gang" in client.get(
-        f"/manage/items/{record.items[0].id}/delete"
-    ).text
+    assert (
+        "kun slettes, mens mødet er planlagt eller i gang"
+        in client.get(f"/manage/items/{record.items[0].id}/delete").text
+    )
     response = post(f"/manage/items/{record.items[0].id}/delete", {"confirm": "y"})
     assert response.status_code == 409
     assert "kun slettes, mens mødet er planlagt eller i gang" in response.text
@@ -544,8 +572,10 @@ def test_a_closed_meeting_still_takes_other_changes(client, db, login, post, rec
     record.meeting.state = MeetingState.CLOSED
     db.session.commit()
     login(record.secretary)
-    assert post(f"/manage/meetings/{record.meeting.id}/items",
-                {"title": "Eftersendt"}).status_code == 302
+    assert (
+        post(f"/manage/meetings/{record.meeting.id}/items", {"title": "Eftersendt"}).status_code
+        == 302
+    )
 
 
 # --- an item's case -----------------------------------------------------------------------
@@ -554,13 +584,16 @@ def test_a_closed_meeting_still_takes_other_changes(client, db, login, post, rec
 def test_update_item_fields(client, db, login, post, record):
     login(record.secretary)
     item = record.items[0]
-    response = post(f"/manage/items/{item.id}", {
-        "number": "14",
-        "title": "Endeligt udkast til ny integrationspolitik 2011-2014",
-        "case_number": "2010-174928",
-        "administration": "Beskæftigelses- og Integrationsforvaltningen",
-        "summary": "Første afsnit.\r\n\r\nAndet afsnit.",
-    })
+    response = post(
+        f"/manage/items/{item.id}",
+        {
+            "number": "14",
+            "title": "Endeligt udkast til ny integrationspolitik 2011-2014",
+            "case_number": "2010-174928",
+            "administration": "Beskæftigelses- og Integrationsforvaltningen",
+            "summary": "Første afsnit.\r\n\r\nAndet afsnit.",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/manage/items/{item.id}"
     db.session.expire_all()
@@ -570,13 +603,13 @@ def test_update_item_fields(client, db, login, post, record):
     assert item.summary == "Første afsnit.\n\nAndet afsnit."
 
 
-def test_update_item_refuses_a_taken_number_and_keeps_the_input(
-    client, db, login, post, record
-):
+def test_update_item_refuses_a_taken_number_and_keeps_the_input(client, db, login, post, record):
     login(record.secretary)
     item = record.items[0]
-    response = post(f"/manage/items/{item.id}",
-                    {"number": "3", "title": "Min nye titel", "summary": "Ikke tabt"})
+    response = post(
+        f"/manage/items/{item.id}",
+        {"number": "3", "title": "Min nye titel", "summary": "Ikke tabt"},
+    )
     assert response.status_code == 400
     assert "Der er allerede et punkt nummer 3" in response.text
     assert "Min nye titel" in response.text
@@ -598,7 +631,8 @@ def clauses(db, item_id: int) -> list[tuple[int, str, str]]:
     return [
         (c.number, c.lead_in, c.text)
         for c in db.session.scalars(
-            sa.select(RecommendationClause).where(RecommendationClause.item_id == item_id)
+            sa.select(RecommendationClause)
+            .where(RecommendationClause.item_id == item_id)
             .order_by(RecommendationClause.position)
         )
     ]
@@ -608,21 +642,28 @@ def test_recommendation_clauses_add_edit_move_delete(client, db, login, post, re
     login(record.secretary)
     item_id = record.items[0].id
     lead = "Forvaltningen indstiller, at udvalget over for Borgerrepræsentationen anbefaler,"
-    post(f"/manage/items/{item_id}/clauses",
-         {"new-clause-lead_in": lead, "new-clause-text": "at første godkendes"})
+    post(
+        f"/manage/items/{item_id}/clauses",
+        {"new-clause-lead_in": lead, "new-clause-text": "at første godkendes"},
+    )
     # The next clause's lead-in is offered from the one before.
     assert f"{lead}</textarea>" in client.get(f"/manage/items/{item_id}").text
-    post(f"/manage/items/{item_id}/clauses",
-         {"new-clause-lead_in": lead, "new-clause-text": "at anden godkendes"})
+    post(
+        f"/manage/items/{item_id}/clauses",
+        {"new-clause-lead_in": lead, "new-clause-text": "at anden godkendes"},
+    )
     assert clauses(db, item_id) == [
-        (1, lead, "at første godkendes"), (2, lead, "at anden godkendes")
+        (1, lead, "at første godkendes"),
+        (2, lead, "at anden godkendes"),
     ]
     _, second = db.session.scalars(
         sa.select(RecommendationClause).order_by(RecommendationClause.position)
     ).all()
 
-    response = post(f"/manage/clauses/{second.id}",
-                    {f"clause{second.id}-lead_in": "", f"clause{second.id}-text": "at anden"})
+    response = post(
+        f"/manage/clauses/{second.id}",
+        {f"clause{second.id}-lead_in": "", f"clause{second.id}-text": "at anden"},
+    )
     assert response.status_code == 302
     post(f"/manage/clauses/{second.id}/move", {"direction": "up"})
     assert clauses(db, item_id) == [(1, "", "at anden"), (2, lead, "at første godkendes")]
@@ -634,8 +675,10 @@ def test_recommendation_clauses_add_edit_move_delete(client, db, login, post, re
 def test_a_clause_needs_its_text(client, db, login, post, record):
     login(record.secretary)
     item_id = record.items[0].id
-    response = post(f"/manage/items/{item_id}/clauses",
-                    {"new-clause-lead_in": "Indledning", "new-clause-text": " "})
+    response = post(
+        f"/manage/items/{item_id}/clauses",
+        {"new-clause-lead_in": "Indledning", "new-clause-text": " "},
+    )
     assert response.status_code == 400
     assert "Skriv indstillingens tekst." in response.text
     assert "Indledning" in response.text
@@ -646,26 +689,34 @@ def test_case_sections_add_edit_move_delete(client, db, login, post, record):
     login(record.secretary)
     item_id = record.items[0].id
     table = "| dato | aktivitet |\r\n| --- | --- |\r\n| 6. december | Udvalget |"
-    post(f"/manage/items/{item_id}/sections",
-         {"new-section-heading": "Problemstilling", "new-section-body": "Et afsnit."})
-    post(f"/manage/items/{item_id}/sections",
-         {"new-section-heading": "Videre proces", "new-section-body": table})
+    post(
+        f"/manage/items/{item_id}/sections",
+        {"new-section-heading": "Problemstilling", "new-section-body": "Et afsnit."},
+    )
+    post(
+        f"/manage/items/{item_id}/sections",
+        {"new-section-heading": "Videre proces", "new-section-body": table},
+    )
     sections = db.session.scalars(sa.select(CaseSection).order_by(CaseSection.position)).all()
     assert [(s.heading, s.position) for s in sections] == [
-        ("Problemstilling", 0), ("Videre proces", 1)
+        ("Problemstilling", 0),
+        ("Videre proces", 1),
     ]
     assert sections[1].body == table.replace("\r\n", "\n")
     page = client.get(f"/manage/items/{item_id}").text
     assert "CommonMark" in page and "tabeller" in page
 
     second = sections[1]
-    post(f"/manage/sections/{second.id}",
-         {f"section{second.id}-heading": "Økonomi", f"section{second.id}-body": "Ingen."})
+    post(
+        f"/manage/sections/{second.id}",
+        {f"section{second.id}-heading": "Økonomi", f"section{second.id}-body": "Ingen."},
+    )
     post(f"/manage/sections/{second.id}/move", {"direction": "up"})
     db.session.expire_all()
     sections = db.session.scalars(sa.select(CaseSection).order_by(CaseSection.position)).all()
     assert [(s.heading, s.body) for s in sections] == [
-        ("Økonomi", "Ingen."), ("Problemstilling", "Et afsnit.")
+        ("Økonomi", "Ingen."),
+        ("Problemstilling", "Et afsnit."),
     ]
     post(f"/manage/sections/{second.id}/delete")
     db.session.expire_all()
@@ -675,8 +726,10 @@ def test_case_sections_add_edit_move_delete(client, db, login, post, record):
 
 def test_a_section_needs_a_heading(client, db, login, post, record):
     login(record.secretary)
-    response = post(f"/manage/items/{record.items[0].id}/sections",
-                    {"new-section-heading": "", "new-section-body": "Tekst, der ikke tabes"})
+    response = post(
+        f"/manage/items/{record.items[0].id}/sections",
+        {"new-section-heading": "", "new-section-body": "Tekst, der ikke tabes"},
+    )
     assert response.status_code == 400
     assert "Skriv afsnittets overskrift." in response.text
     assert "Tekst, der ikke tabes" in response.text
@@ -689,11 +742,15 @@ def test_signatories_one_per_line(client, db, login, post, record):
 
     def names():
         db.session.expire_all()
-        return [s.name for s in db.session.scalars(
-            sa.select(ItemSignatory).order_by(ItemSignatory.position))]
+        return [
+            s.name
+            for s in db.session.scalars(sa.select(ItemSignatory).order_by(ItemSignatory.position))
+        ]
 
-    post(f"/manage/items/{item_id}/signatories",
-         {"names": "Morten Binder\r\n\r\n  Kaj Ove   Christiansen  \r\n"})
+    post(
+        f"/manage/items/{item_id}/signatories",
+        {"names": "Morten Binder\r\n\r\n  Kaj Ove   Christiansen  \r\n"},
+    )
     assert names() == ["Morten Binder", "Kaj Ove Christiansen"]
     first_id = db.session.scalar(sa.select(ItemSignatory.id).where(ItemSignatory.position == 0))
     post(f"/manage/items/{item_id}/signatories", {"names": "Morten Binder"})
@@ -713,8 +770,15 @@ def test_signatories_one_per_line(client, db, login, post, record):
 def test_attendance_page_lists_the_seated_in_party_order(client, login, record):
     login(record.secretary)
     html = client.get(f"/manage/meetings/{record.meeting.id}/attendance").text
-    order = ["A 1 (A)", "A 2 (A)", "Stedfortræder (A)", "B 1 (B)", "V 1 (V)", "C 1 (C)",
-             "Løsgænger 1"]
+    order = [
+        "A 1 (A)",
+        "A 2 (A)",
+        "Stedfortræder (A)",
+        "B 1 (B)",
+        "V 1 (V)",
+        "C 1 (C)",
+        "Løsgænger 1",
+    ]
     positions = [html.index(label) for label in order]
     assert positions == sorted(positions)
     assert "Gammel" not in html
@@ -723,8 +787,10 @@ def test_attendance_page_lists_the_seated_in_party_order(client, login, record):
 def test_save_meeting_attendance(client, db, factories, login, post, record):
     login(record.secretary)
     m = record.meeting
-    ids = {name: factories.members[name].id for name in ("A 1", "A 2", "B 1", "V 1", "C 1",
-                                                           "Løsgænger 1", "Stedfortræder")}
+    ids = {
+        name: factories.members[name].id
+        for name in ("A 1", "A 2", "B 1", "V 1", "C 1", "Løsgænger 1", "Stedfortræder")
+    }
     data = {f"present_{i}": "y" for name, i in ids.items() if name not in ("B 1",)}
     data[f"note_{ids['B 1']}"] = "afbud"
     data[f"note_{ids['A 2']}"] = "ankom kl. 16.10"
@@ -740,8 +806,9 @@ def test_save_meeting_attendance(client, db, factories, login, post, record):
 def test_meeting_attendance_note_too_long(client, db, factories, login, post, record):
     login(record.secretary)
     member_id = factories.members["B 1"].id
-    response = post(f"/manage/meetings/{record.meeting.id}/attendance",
-                    {f"note_{member_id}": "x" * 301})
+    response = post(
+        f"/manage/meetings/{record.meeting.id}/attendance", {f"note_{member_id}": "x" * 301}
+    )
     assert response.status_code == 400
     assert "Højst 300 tegn." in response.text
     db.session.expire_all()
@@ -754,15 +821,18 @@ def test_item_attendance_exceptions(client, db, factories, login, post, record):
     a1, b1 = factories.members["A 1"].id, factories.members["B 1"].id
     page = client.get(f"/manage/meetings/{record.meeting.id}/attendance?item={item.id}").text
     assert "Punkt 2: Punkt 2" in page
-    response = post(f"/manage/items/{item.id}/attendance",
-                    {f"presence_{a1}": "inhabil", f"presence_{b1}": "absent"})
+    response = post(
+        f"/manage/items/{item.id}/attendance",
+        {f"presence_{a1}": "inhabil", f"presence_{b1}": "absent"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"item={item.id}#punkt")
 
     db.session.expire_all()
     item = db.session.get(AgendaItem, item.id)
     assert {e.member.name: e.presence for e in item.attendance} == {
-        "A 1": ItemPresence.DISQUALIFIED, "B 1": ItemPresence.ABSENT,
+        "A 1": ItemPresence.DISQUALIFIED,
+        "B 1": ItemPresence.ABSENT,
     }
     assert "A 1" not in {s.member.name for s in services.present_for_item(item).values()}
 
@@ -823,7 +893,9 @@ class _Controls(HTMLParser):
         if tag == "th":
             self.th_scopes.append(a.get("scope"))
         if tag in ("input", "select", "textarea") and a.get("type") not in (
-            "hidden", "submit", "button"
+            "hidden",
+            "submit",
+            "button",
         ):
             self.controls.append(a)
 
@@ -831,14 +903,14 @@ class _Controls(HTMLParser):
         return [
             c.get("name") or "?"
             for c in self.controls
-            if not (c.get("aria-label") or c.get("aria-labelledby")
-                    or c.get("id") in self.label_for)
+            if not (
+                c.get("aria-label") or c.get("aria-labelledby") or c.get("id") in self.label_for
+            )
         ]
 
 
 @pytest.mark.parametrize("page", ["/manage", *PAGES])
-def test_every_control_is_labelled_and_every_th_scoped(client, db, factories, login, record,
-                                                       page):
+def test_every_control_is_labelled_and_every_th_scoped(client, db, factories, login, record, page):
     item = record.items[0]
     item.clauses.append(RecommendationClause(position=0, lead_in="Indledning", text="at"))
     item.sections.append(CaseSection(position=0, heading="Økonomi", body="Ingen."))

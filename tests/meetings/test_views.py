@@ -26,7 +26,11 @@ def closed_item(db, demo_id, factories) -> int:
     """A closed item 15 (lukket punkt) with content on the demo meeting."""
     meeting = db.session.get(Meeting, demo_id)
     item = factories.item(
-        meeting, 15, title="Personalesag", is_closed=True, case_number="2010-999999",
+        meeting,
+        15,
+        title="Personalesag",
+        is_closed=True,
+        case_number="2010-999999",
         summary="Fortrolig oplysning om en ansat.",
     )
     factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")

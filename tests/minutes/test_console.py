@@ -35,12 +35,12 @@ LOCKED = "er godkendt og kan ikke ændres"
 # --------------------------------------------------------------------------- fixtures
 
 
-
 @pytest.fixture
 def item(db, factories) -> AgendaItem:
     """Item 14 at a meeting of the seed's committee (A 3 seats; B F Ø V O C one each)."""
-    item = factories.item(factories.meeting(), 14,
-                          title="Endeligt udkast til ny integrationspolitik 2011-2014")
+    item = factories.item(
+        factories.meeting(), 14, title="Endeligt udkast til ny integrationspolitik 2011-2014"
+    )
     db.session.commit()
     return item
 
@@ -81,11 +81,13 @@ def page(client, url: str) -> str:
 
 def version_on(html: str, vote_id: int) -> int:
     """The vote version the page's forms for `vote_id` carry."""
-    versions = set(re.findall(
-        rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*<input type="hidden" '
-        r'name="csrf_token" value="[^"]*"><input type="hidden" name="version" value="(\d+)"',
-        html,
-    ))
+    versions = set(
+        re.findall(
+            rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*<input type="hidden" '
+            r'name="csrf_token" value="[^"]*"><input type="hidden" name="version" value="(\d+)"',
+            html,
+        )
+    )
     assert len(versions) == 1, versions
     return int(versions.pop())
 
@@ -104,7 +106,7 @@ def pressed(html: str, vote_id: int, party_id: int) -> str | None:
 def preview_blocks(html: str) -> list[str]:
     """The paragraphs of the console's preview of the decision section, as plain text."""
     start = html.index('<div class="preview-paper">')
-    preview = html[start:html.index("</div>", start)]
+    preview = html[start : html.index("</div>", start)]
     paragraphs = re.findall(r"<p>(.*?)</p>", preview, re.S)
     return [html_lib.unescape(p.replace("<br>", "\n")) for p in paragraphs]
 
@@ -135,9 +137,10 @@ def stored(db, vote_id: int) -> tuple:
 @pytest.fixture
 def open_vote_id(db, factories, item, send, url) -> int:
     """A motion by C 1 added through the console, with its vote open."""
-    response = send(f"{url}/motions", {"kind": "amendment",
-                                       "proposer": f"m:{factories.members['C 1'].id}",
-                                       "text": "Forslag."})
+    response = send(
+        f"{url}/motions",
+        {"kind": "amendment", "proposer": f"m:{factories.members['C 1'].id}", "text": "Forslag."},
+    )
     assert response.status_code == 303, response.text
     return db.session.scalar(sa.select(Vote.id))
 
@@ -145,8 +148,9 @@ def open_vote_id(db, factories, item, send, url) -> int:
 # --------------------------------------------------------------------------- access
 
 
-def test_console_page_for_admin_and_the_bodys_secretary(client, login, make_user, secretary,
-                                                        item, url):
+def test_console_page_for_admin_and_the_bodys_secretary(
+    client, login, make_user, secretary, item, url
+):
     for user in (make_user("admin"), secretary):
         login(user)
         response = client.get(url)
@@ -183,8 +187,9 @@ def test_unknown_item_is_404(client, staff):
     assert client.get("/console/items/4242").status_code == 404
 
 
-def test_other_bodys_secretary_cannot_post(db, client, login, make_user, factories, item, url,
-                                           csrf_token, open_vote_id):
+def test_other_bodys_secretary_cannot_post(
+    db, client, login, make_user, factories, item, url, csrf_token, open_vote_id
+):
     client.post("/logout", data={"csrf_token": csrf_token(url)})
     login(make_user("secretary", bodies=[factories.body(name="Økonomiudvalget")]))
     before = stored(db, open_vote_id)
@@ -204,9 +209,10 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
     parties = {letter: factories.party(letter).id for letter in BODY_ORDER}
 
     def add_motion(proposer: str, text: str) -> int:
-        response = send(f"{url}/motions", {"kind": "amendment",
-                                           "proposer": f"m:{members[proposer].id}",
-                                           "text": text})
+        response = send(
+            f"{url}/motions",
+            {"kind": "amendment", "proposer": f"m:{members[proposer].id}", "text": text},
+        )
         assert response.status_code == 303
         assert response.headers["Location"].endswith(f"{url}#votes")
         return db.session.scalar(sa.select(Vote.id).order_by(Vote.id.desc()).limit(1))
@@ -214,8 +220,10 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
     def record(vote_id: int, positions: dict[str, str]) -> None:
         for letter in BODY_ORDER:
             version = version_on(page(client, url), vote_id)
-            response = send(f"/console/votes/{vote_id}/parties/{parties[letter]}",
-                            {"version": str(version), "position": positions[letter]})
+            response = send(
+                f"/console/votes/{vote_id}/parties/{parties[letter]}",
+                {"version": str(version), "position": positions[letter]},
+            )
             assert response.status_code == 303, error_message(response.text)
             assert stored(db, vote_id)[0] == version + 1
 
@@ -225,13 +233,16 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
     record(second, SECOND_VOTE)
 
     # After the adopted amendment the seed prints no result sentence.
-    response = send(f"/console/votes/{second}/result",
-                    {"version": str(version_on(page(client, url), second)), "mode": "omitted",
-                     "text": ""})
+    response = send(
+        f"/console/votes/{second}/result",
+        {"version": str(version_on(page(client, url), second)), "mode": "omitted", "text": ""},
+    )
     assert response.status_code == 303
     for vote_id in (first, second):
-        response = send(f"/console/votes/{vote_id}/close",
-                        {"version": str(version_on(page(client, url), vote_id))})
+        response = send(
+            f"/console/votes/{vote_id}/close",
+            {"version": str(version_on(page(client, url), vote_id))},
+        )
         assert response.status_code == 303
     response = send(f"{url}/decision", {"result_key": "approved_as_amended", "result_text": ""})
     assert response.status_code == 303
@@ -257,7 +268,9 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
 
     motions = db.session.scalars(sa.select(Motion).order_by(Motion.position)).all()
     assert [(m.proposer_member.name, m.kind.value) for m in motions] == [
-        ("C 1", "amendment"), ("B 1", "amendment")]
+        ("C 1", "amendment"),
+        ("B 1", "amendment"),
+    ]
     assert "\r" not in motions[0].text
     assert db.session.scalar(sa.select(Decision.result_key)) == "approved_as_amended"
     assert count(db, PartyVote) == 14
@@ -266,15 +279,20 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
 # --------------------------------------------------------------------------- conflicts
 
 
-def test_stale_version_is_409_and_shows_the_newer_state(db, app, client, factories, item, url,
-                                                        send, make_user, open_vote_id):
+def test_stale_version_is_409_and_shows_the_newer_state(
+    db, app, client, factories, item, url, send, make_user, open_vote_id
+):
     # A second secretary at another desk, on the same page version.
     other = app.test_client()
     colleague = make_user("secretary", bodies=[item.meeting.body])
     app.config["WTF_CSRF_ENABLED"] = False
     try:
-        assert other.post("/login", data={"email": colleague.email,
-                                          "password": "password-123"}).status_code == 302
+        assert (
+            other.post(
+                "/login", data={"email": colleague.email, "password": "password-123"}
+            ).status_code
+            == 302
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
     other_html = other.get(url).text
@@ -282,14 +300,16 @@ def test_stale_version_is_409_and_shows_the_newer_state(db, app, client, factori
     assert version_on(other_html, open_vote_id) == seen
 
     a, b = factories.party("A").id, factories.party("B").id
-    response = other.post(f"/console/votes/{open_vote_id}/parties/{a}",
-                          data={"csrf_token": _token(other_html), "version": str(seen),
-                                "position": "for"})
+    response = other.post(
+        f"/console/votes/{open_vote_id}/parties/{a}",
+        data={"csrf_token": _token(other_html), "version": str(seen), "position": "for"},
+    )
     assert response.status_code == 303, response.text
     after_other = stored(db, open_vote_id)
 
-    response = send(f"/console/votes/{open_vote_id}/parties/{b}",
-                    {"version": str(seen), "position": "against"})
+    response = send(
+        f"/console/votes/{open_vote_id}/parties/{b}", {"version": str(seen), "position": "against"}
+    )
     assert response.status_code == 409
     assert CONFLICT in error_message(response.text)
     # The page shows the state as saved: A's vote, the newer version, nothing for B.
@@ -299,23 +319,31 @@ def test_stale_version_is_409_and_shows_the_newer_state(db, app, client, factori
     assert stored(db, open_vote_id) == after_other
 
     # Nor can it overwrite the colleague's position for A.
-    response = send(f"/console/votes/{open_vote_id}/parties/{a}",
-                    {"version": str(seen), "position": "against"})
+    response = send(
+        f"/console/votes/{open_vote_id}/parties/{a}", {"version": str(seen), "position": "against"}
+    )
     assert response.status_code == 409
     assert stored(db, open_vote_id) == after_other
 
 
-@pytest.mark.parametrize(("path", "data"), [
-    ("members/{member}", {"position": "for"}),
-    ("rest", {"position": "against"}),
-    ("close", {}),
-    ("without-vote", {"outcome": "adopted"}),
-    ("result", {"mode": "omitted"}),
-])
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("members/{member}", {"position": "for"}),
+        ("rest", {"position": "against"}),
+        ("close", {}),
+        ("without-vote", {"outcome": "adopted"}),
+        ("result", {"mode": "omitted"}),
+    ],
+)
 def test_every_vote_form_refuses_a_stale_version(db, factories, send, open_vote_id, path, data):
     a = factories.party("A").id
-    assert send(f"/console/votes/{open_vote_id}/parties/{a}",
-                {"version": "1", "position": "for"}).status_code == 303
+    assert (
+        send(
+            f"/console/votes/{open_vote_id}/parties/{a}", {"version": "1", "position": "for"}
+        ).status_code
+        == 303
+    )
     before = stored(db, open_vote_id)
     path = path.format(member=factories.members["A 2"].id)
     response = send(f"/console/votes/{open_vote_id}/{path}", {"version": "1", **data})
@@ -327,19 +355,32 @@ def test_every_vote_form_refuses_a_stale_version(db, factories, send, open_vote_
 # --------------------------------------------------------------------------- invalid forms
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"kind": "amendment", "proposer": "m:{member}", "text": ""}, "Indsæt forslagets tekst."),
-    ({"kind": "amendment", "proposer": "m:{member}", "text": "  \r\n "},
-     "Indsæt forslagets tekst."),
-    ({"kind": "amendment", "proposer": "m:99999", "text": "Forslag."},
-     "Vælg en af mulighederne på listen."),
-    ({"kind": "amendment", "proposer": "p:99999", "text": "Forslag."},
-     "Vælg en af mulighederne på listen."),
-    ({"kind": "amendment", "proposer": "", "text": "Forslag."},
-     "Vælg hvem der stiller forslaget."),
-    ({"kind": "bill", "proposer": "m:{member}", "text": "Forslag."},
-     "Vælg en af mulighederne på listen."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "amendment", "proposer": "m:{member}", "text": ""}, "Indsæt forslagets tekst."),
+        (
+            {"kind": "amendment", "proposer": "m:{member}", "text": "  \r\n "},
+            "Indsæt forslagets tekst.",
+        ),
+        (
+            {"kind": "amendment", "proposer": "m:99999", "text": "Forslag."},
+            "Vælg en af mulighederne på listen.",
+        ),
+        (
+            {"kind": "amendment", "proposer": "p:99999", "text": "Forslag."},
+            "Vælg en af mulighederne på listen.",
+        ),
+        (
+            {"kind": "amendment", "proposer": "", "text": "Forslag."},
+            "Vælg hvem der stiller forslaget.",
+        ),
+        (
+            {"kind": "bill", "proposer": "m:{member}", "text": "Forslag."},
+            "Vælg en af mulighederne på listen.",
+        ),
+    ],
+)
 def test_invalid_motion_is_400_with_a_danish_message(db, factories, url, send, data, message):
     data = {k: v.format(member=factories.members["C 1"].id) for k, v in data.items()}
     response = send(f"{url}/motions", data)
@@ -351,22 +392,28 @@ def test_invalid_motion_is_400_with_a_danish_message(db, factories, url, send, d
 def test_absent_member_cannot_propose(db, factories, item, url, send):
     factories.absent_for_item(item, "C 1")
     db.session.commit()
-    response = send(f"{url}/motions", {"kind": "amendment", "text": "Forslag.",
-                                       "proposer": f"m:{factories.members['C 1'].id}"})
+    response = send(
+        f"{url}/motions",
+        {"kind": "amendment", "text": "Forslag.", "proposer": f"m:{factories.members['C 1'].id}"},
+    )
     assert response.status_code == 400
     assert "Vælg en af mulighederne på listen." in error_message(response.text)
     assert count(db, Motion) == 0
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"version": "1", "position": "maybe"}, "Vælg en af mulighederne på listen."),
-    ({"position": "for"}, "Versionen mangler; genindlæs siden."),
-    ({"version": "", "position": "for"}, "Versionen mangler; genindlæs siden."),
-    ({"version": "en", "position": "for"}, "Skriv et helt tal."),
-    ({"version": "0", "position": "for"}, "Ugyldig version."),
-])
-def test_invalid_position_is_400_with_a_danish_message(db, factories, send, open_vote_id,
-                                                       data, message):
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"version": "1", "position": "maybe"}, "Vælg en af mulighederne på listen."),
+        ({"position": "for"}, "Versionen mangler; genindlæs siden."),
+        ({"version": "", "position": "for"}, "Versionen mangler; genindlæs siden."),
+        ({"version": "en", "position": "for"}, "Skriv et helt tal."),
+        ({"version": "0", "position": "for"}, "Ugyldig version."),
+    ],
+)
+def test_invalid_position_is_400_with_a_danish_message(
+    db, factories, send, open_vote_id, data, message
+):
     before = stored(db, open_vote_id)
     response = send(f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}", data)
     assert response.status_code == 400
@@ -374,16 +421,29 @@ def test_invalid_position_is_400_with_a_danish_message(db, factories, send, open
     assert stored(db, open_vote_id) == before
 
 
-@pytest.mark.parametrize(("path", "data", "message"), [
-    ("members/{member}", {"version": "1", "position": "yes"},
-     "Vælg en af mulighederne på listen."),
-    ("rest", {"version": "1", "position": ""}, "Vælg"),
-    ("result", {"version": "1", "mode": "custom", "text": " "},
-     "Skriv den sætning, der skal stå efter afstemningen."),
-    ("result", {"version": "1", "mode": "loud"}, "Vælg en af mulighederne."),
-    ("without-vote", {"version": "1", "outcome": "maybe"}, "Vælg en af mulighederne på listen."),
-    ("close", {}, "Versionen mangler; genindlæs siden."),
-])
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        (
+            "members/{member}",
+            {"version": "1", "position": "yes"},
+            "Vælg en af mulighederne på listen.",
+        ),
+        ("rest", {"version": "1", "position": ""}, "Vælg"),
+        (
+            "result",
+            {"version": "1", "mode": "custom", "text": " "},
+            "Skriv den sætning, der skal stå efter afstemningen.",
+        ),
+        ("result", {"version": "1", "mode": "loud"}, "Vælg en af mulighederne."),
+        (
+            "without-vote",
+            {"version": "1", "outcome": "maybe"},
+            "Vælg en af mulighederne på listen.",
+        ),
+        ("close", {}, "Versionen mangler; genindlæs siden."),
+    ],
+)
 def test_invalid_vote_forms_are_400(db, factories, send, open_vote_id, path, data, message):
     before = stored(db, open_vote_id)
     path = path.format(member=factories.members["A 2"].id)
@@ -404,26 +464,39 @@ def test_member_not_present_is_400(db, factories, item, send, open_vote_id):
     factories.absent_for_item(item, "A 2")
     db.session.commit()
     before = stored(db, open_vote_id)
-    response = send(f"/console/votes/{open_vote_id}/members/{factories.members['A 2'].id}",
-                    {"version": "1", "position": "for"})
+    response = send(
+        f"/console/votes/{open_vote_id}/members/{factories.members['A 2'].id}",
+        {"version": "1", "position": "for"},
+    )
     assert response.status_code == 400
     assert "A 2 er ikke til stede ved punktet." in error_message(response.text)
     assert stored(db, open_vote_id) == before
 
 
-def test_post_without_csrf_token_is_400_and_changes_nothing(db, client, factories, url, staff,
-                                                            open_vote_id):
+def test_post_without_csrf_token_is_400_and_changes_nothing(
+    db, client, factories, url, staff, open_vote_id
+):
     before = stored(db, open_vote_id)
-    response = client.post(f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}",
-                           data={"version": "1", "position": "for"})
+    response = client.post(
+        f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}",
+        data={"version": "1", "position": "for"},
+    )
     assert response.status_code == 400
     assert "mangler sikkerhedsnøglen" in response.text
-    response = client.post(f"{url}/motions", data={
-        "kind": "amendment", "proposer": f"m:{factories.members['C 1'].id}", "text": "X."})
+    response = client.post(
+        f"{url}/motions",
+        data={"kind": "amendment", "proposer": f"m:{factories.members['C 1'].id}", "text": "X."},
+    )
     assert response.status_code == 400
-    response = client.post(f"{url}/motions", data={
-        "csrf_token": "forged", "kind": "amendment",
-        "proposer": f"m:{factories.members['C 1'].id}", "text": "X."})
+    response = client.post(
+        f"{url}/motions",
+        data={
+            "csrf_token": "forged",
+            "kind": "amendment",
+            "proposer": f"m:{factories.members['C 1'].id}",
+            "text": "X.",
+        },
+    )
     assert response.status_code == 400
     assert stored(db, open_vote_id) == before
     assert count(db, Motion) == 1
@@ -432,8 +505,9 @@ def test_post_without_csrf_token_is_400_and_changes_nothing(db, client, factorie
 # --------------------------------------------------------------------------- closed and locked
 
 
-def test_closed_vote_shows_reopen_and_refuses_positions(db, client, factories, url, send,
-                                                        open_vote_id):
+def test_closed_vote_shows_reopen_and_refuses_positions(
+    db, client, factories, url, send, open_vote_id
+):
     assert send(f"/console/votes/{open_vote_id}/close", {"version": "1"}).status_code == 303
     html = page(client, url)
     assert "Genåbn afstemningen" in html
@@ -448,22 +522,28 @@ def test_closed_vote_shows_reopen_and_refuses_positions(db, client, factories, u
         ("result", {"mode": "custom", "text": "Forslaget faldt."}),
         ("without-vote", {"outcome": "rejected"}),
     ]:
-        response = send(f"/console/votes/{open_vote_id}/{path}",
-                        {"version": str(before[0]), **data})
+        response = send(
+            f"/console/votes/{open_vote_id}/{path}", {"version": str(before[0]), **data}
+        )
         assert response.status_code == 400, path
-        assert "Afstemningen er lukket. Genåbn den for at rette." in error_message(
-            response.text)
+        assert "Afstemningen er lukket. Genåbn den for at rette." in error_message(response.text)
     assert stored(db, open_vote_id) == before
 
-    assert send(f"/console/votes/{open_vote_id}/reopen",
-                {"version": str(before[0])}).status_code == 303
-    assert send(f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}",
-                {"version": str(before[0] + 1), "position": "for"}).status_code == 303
+    assert (
+        send(f"/console/votes/{open_vote_id}/reopen", {"version": str(before[0])}).status_code
+        == 303
+    )
+    assert (
+        send(
+            f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}",
+            {"version": str(before[0] + 1), "position": "for"},
+        ).status_code
+        == 303
+    )
 
 
 @pytest.mark.parametrize("locked_state", [MeetingState.APPROVED, MeetingState.PUBLISHED])
-def test_locked_meeting_is_409(db, client, factories, item, url, send, open_vote_id,
-                               locked_state):
+def test_locked_meeting_is_409(db, client, factories, item, url, send, open_vote_id, locked_state):
     item.meeting.state = locked_state
     db.session.commit()
     before = stored(db, open_vote_id)
@@ -474,12 +554,20 @@ def test_locked_meeting_is_409(db, client, factories, item, url, send, open_vote
     assert f"/console/votes/{open_vote_id}/parties/" not in html
 
     attempts = [
-        (f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}",
-         {"version": "1", "position": "for"}),
+        (
+            f"/console/votes/{open_vote_id}/parties/{factories.party('A').id}",
+            {"version": "1", "position": "for"},
+        ),
         (f"/console/votes/{open_vote_id}/rest", {"version": "1", "position": "for"}),
         (f"/console/votes/{open_vote_id}/close", {"version": "1"}),
-        (f"{url}/motions", {"kind": "amendment", "text": "Forslag.",
-                            "proposer": f"m:{factories.members['C 1'].id}"}),
+        (
+            f"{url}/motions",
+            {
+                "kind": "amendment",
+                "text": "Forslag.",
+                "proposer": f"m:{factories.members['C 1'].id}",
+            },
+        ),
         (f"{url}/decision", {"result_key": "approved", "result_text": ""}),
     ]
     for path, data in attempts:
@@ -509,8 +597,11 @@ def test_party_votes_are_unique_per_vote_and_party(db, factories, open_vote_id):
     vote.party_votes.append(PartyVote(party=party, position="for"))
     db.session.commit()
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.insert(PartyVote.__table__).values(
-            vote_id=vote.id, party_id=party.id, position="against"))
+        db.session.execute(
+            sa.insert(PartyVote.__table__).values(
+                vote_id=vote.id, party_id=party.id, position="against"
+            )
+        )
     db.session.rollback()
     assert count(db, PartyVote) == 1
 
@@ -520,8 +611,12 @@ def test_double_submit_of_rest_and_member_and_close(db, factories, send, open_vo
     for _ in range(2):
         assert send(member, {"version": "1", "position": "abstain"}).status_code == 303
     for _ in range(2):
-        assert send(f"/console/votes/{open_vote_id}/rest",
-                    {"version": "2", "position": "for"}).status_code == 303
+        assert (
+            send(
+                f"/console/votes/{open_vote_id}/rest", {"version": "2", "position": "for"}
+            ).status_code
+            == 303
+        )
     for _ in range(2):
         assert send(f"/console/votes/{open_vote_id}/close", {"version": "3"}).status_code == 303
     version, is_open, parties, members = stored(db, open_vote_id)
@@ -534,21 +629,33 @@ def test_double_submit_of_rest_and_member_and_close(db, factories, send, open_vo
 # --------------------------------------------------------------------------- motions
 
 
-def test_edit_move_and_delete_a_motion(db, client, factories, item, url, send, staff,
-                                       open_vote_id):
+def test_edit_move_and_delete_a_motion(db, client, factories, item, url, send, staff, open_vote_id):
     members = factories.members
-    assert send(f"{url}/motions", {"kind": "addition", "proposer": f"m:{members['B 1'].id}",
-                                   "text": "Tillæg."}).status_code == 303
+    assert (
+        send(
+            f"{url}/motions",
+            {"kind": "addition", "proposer": f"m:{members['B 1'].id}", "text": "Tillæg."},
+        ).status_code
+        == 303
+    )
     first, second = db.session.scalars(sa.select(Motion).order_by(Motion.position)).all()
 
-    response = send(f"/console/motions/{first.id}", {
-        f"m{first.id}-kind": "amendment", f"m{first.id}-proposer": f"p:{factories.party('C').id}",
-        f"m{first.id}-proposer_name": "", f"m{first.id}-text": "Rettet forslag."})
+    response = send(
+        f"/console/motions/{first.id}",
+        {
+            f"m{first.id}-kind": "amendment",
+            f"m{first.id}-proposer": f"p:{factories.party('C').id}",
+            f"m{first.id}-proposer_name": "",
+            f"m{first.id}-text": "Rettet forslag.",
+        },
+    )
     assert response.status_code == 303
     assert send(f"/console/motions/{second.id}/move", {"direction": "up"}).status_code == 303
     db.session.expire_all()
     assert [m.text for m in db.session.scalars(sa.select(Motion).order_by(Motion.position))] == [
-        "Tillæg.", "Rettet forslag."]
+        "Tillæg.",
+        "Rettet forslag.",
+    ]
 
     # Deleting wants a confirmation, then takes the motion and its vote.
     assert send(f"/console/motions/{first.id}/delete").status_code == 400
@@ -560,7 +667,10 @@ def test_edit_move_and_delete_a_motion(db, client, factories, item, url, send, s
     assert db.session.scalars(sa.select(Motion.position)).all() == [0]
     deleted = db.session.execute(
         sa.select(AuditEntry.entity, AuditEntry.actor_id, AuditEntry.item_id)
-        .where(AuditEntry.action == AuditAction.DELETE).order_by(AuditEntry.id)
+        .where(AuditEntry.action == AuditAction.DELETE)
+        .order_by(AuditEntry.id)
     ).all()
-    assert [tuple(r) for r in deleted] == [("motions", staff.id, item.id),
-                                           ("votes", staff.id, item.id)]
+    assert [tuple(r) for r in deleted] == [
+        ("motions", staff.id, item.id),
+        ("votes", staff.id, item.id),
+    ]

@@ -49,12 +49,21 @@ def demo_meeting_id(app) -> int:
 def test_text_decision_matches_reference(runner, demo_meeting_id, tmp_path, reference_dir):
     out = tmp_path / "item14.txt"
     result = runner.invoke(
-        args=["minutes", "render", str(demo_meeting_id), "--item", "14", "--format", "txt",
-              "-o", str(out)]
+        args=[
+            "minutes",
+            "render",
+            str(demo_meeting_id),
+            "--item",
+            "14",
+            "--format",
+            "txt",
+            "-o",
+            str(out),
+        ]
     )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    decision = text[text.index(DECISION_HEADING):]
+    decision = text[text.index(DECISION_HEADING) :]
     assert normalise(decision) == normalise(reference_decision(reference_dir))
     # Exact, not only whitespace-normalised: the blocks and line breaks are the reference's.
     assert decision.strip() == reference_decision(reference_dir).strip()
@@ -63,19 +72,26 @@ def test_text_decision_matches_reference(runner, demo_meeting_id, tmp_path, refe
 def test_pdf_decision_matches_reference(runner, demo_meeting_id, tmp_path, reference_dir):
     out = tmp_path / "item14.pdf"
     result = runner.invoke(
-        args=["minutes", "render", str(demo_meeting_id), "--item", "14", "--format", "pdf",
-              "-o", str(out)]
+        args=[
+            "minutes",
+            "render",
+            str(demo_meeting_id),
+            "--item",
+            "14",
+            "--format",
+            "pdf",
+            "-o",
+            str(out),
+        ]
     )
     assert result.exit_code == 0, result.output
     text = pdf_body_text(out.read_bytes())
     assert DECISION_HEADING in text
-    decision = text[text.index(DECISION_HEADING):]
+    decision = text[text.index(DECISION_HEADING) :]
     assert normalise(decision) == normalise(reference_decision(reference_dir))
 
 
-def test_meeting_pdf_has_page_numbers_metadata_and_embedded_font(
-    runner, demo_meeting_id, tmp_path
-):
+def test_meeting_pdf_has_page_numbers_metadata_and_embedded_font(runner, demo_meeting_id, tmp_path):
     out = tmp_path / "meeting.pdf"
     result = runner.invoke(
         args=["minutes", "render", str(demo_meeting_id), "--format", "pdf", "-o", str(out)]
@@ -106,5 +122,10 @@ def test_meeting_pdf_has_page_numbers_metadata_and_embedded_font(
                 fonts.add(str(font["/BaseFont"]))
     assert fonts, "the text is set in an embedded TrueType font"
     full = "\n".join(p.extract_text() for p in reader.pages)
-    for word in ("Økonomi", "Løsning", "Beskæftigelses- og Integrationsforvaltningen", "høringssvar"):
+    for word in (
+        "Økonomi",
+        "Løsning",
+        "Beskæftigelses- og Integrationsforvaltningen",
+        "høringssvar",
+    ):
         assert word in full

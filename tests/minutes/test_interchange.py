@@ -41,8 +41,21 @@ from protokol.cli import DEMO_FILE, demo_data, load_demo
 from votes.models import MemberVote, PartyVote, Vote
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "protokol" / "demo" / DEMO_FILE
-COUNTED = (Body, Party, Member, Seat, Meeting, MeetingAttendance, AgendaItem, Attachment,
-           Motion, Vote, PartyVote, MemberVote, ProtocolRemark)
+COUNTED = (
+    Body,
+    Party,
+    Member,
+    Seat,
+    Meeting,
+    MeetingAttendance,
+    AgendaItem,
+    Attachment,
+    Motion,
+    Vote,
+    PartyVote,
+    MemberVote,
+    ProtocolRemark,
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -102,107 +115,164 @@ def rich_meeting_data(pdf: bytes) -> dict[str, Any]:
     an own final sentence, a joint, a personal and a submitted remark; and a closed
     item 16."""
     data = demo_data()
-    data["members"].append({
-        "ref": "m10",
-        "name": "Ivan Demo-Iversen",
-        "seats": [
-            {"party": "C", "role": "medlem", "starts_on": "2010-01-01", "ends_on": "2010-06-30"},
-            {"party": None, "role": "medlem", "starts_on": "2010-07-01", "ends_on": None},
-        ],
-    })
+    data["members"].append(
+        {
+            "ref": "m10",
+            "name": "Ivan Demo-Iversen",
+            "seats": [
+                {
+                    "party": "C",
+                    "role": "medlem",
+                    "starts_on": "2010-01-01",
+                    "ends_on": "2010-06-30",
+                },
+                {"party": None, "role": "medlem", "starts_on": "2010-07-01", "ends_on": None},
+            ],
+        }
+    )
     meeting = data["meeting"]
     meeting["ends_at"] = "2010-12-06T18:05:00"
     meeting["attendance"].append({"member": "m10", "is_present": True, "note": "ankom kl. 16.10"})
-    meeting["items"].append({
-        "number": 15,
-        "title": "Puljen til foreningsliv 2011",
-        "case_number": "2010-200001",
-        "is_closed": False,
-        "administration": "Beskæftigelses- og Integrationsforvaltningen",
-        "summary": "Udvalget skal fordele puljen.\n\nAnden linje af resuméet.",
-        "recommendation": [
-            {"lead_in": "Forvaltningen indstiller,", "text": "at puljen fordeles som foreslået"},
-            {"lead_in": "Forvaltningen indstiller,", "text": "at forvaltningen bemyndiges"},
-        ],
-        "sections": [
-            {"heading": "Økonomi", "body": "| år | beløb |\n| --- | --- |\n| 2011 | 1.000 kr. |"},
-        ],
-        "attachments": [
-            {"number": 1, "title": "Fordelingsnotat", "file_name": "1 - Fordelingsnotat.pdf",
-             "file": file_entry(pdf)},
-            {"number": 2, "title": "Ansøgninger", "file_name": "", "file": None},
-        ],
-        "signatories": ["Jens Demo-Hansen", "Lise Demo-Jensen"],
-        "attendance": [
-            {"member": "m3", "presence": "inhabil"},
-            {"member": "m8", "presence": "absent"},
-        ],
-        "motions": [
-            {
-                "kind": "recommendation",
-                "proposer": None,
-                "text": "",
-                "vote": {
-                    "is_open": False,
-                    "without_vote": None,
-                    "parties": {"A": "for", "B": "for", "F": "against", "Ø": "against",
-                                "V": "for", "O": "for", "C": "abstain"},
-                    "members": {"m2": "against", "m10": "for"},
-                    "result": {"mode": "custom",
-                               "text": "Indstillingen blev vedtaget med et snævert flertal."},
+    meeting["items"].append(
+        {
+            "number": 15,
+            "title": "Puljen til foreningsliv 2011",
+            "case_number": "2010-200001",
+            "is_closed": False,
+            "administration": "Beskæftigelses- og Integrationsforvaltningen",
+            "summary": "Udvalget skal fordele puljen.\n\nAnden linje af resuméet.",
+            "recommendation": [
+                {
+                    "lead_in": "Forvaltningen indstiller,",
+                    "text": "at puljen fordeles som foreslået",
                 },
-            },
-            {
-                "kind": "addition",
-                "proposer": {"party": "Ø"},
-                "text": "Puljen forhøjes med 100.000 kr.",
-                "vote": {"is_open": False, "without_vote": "rejected", "parties": {},
-                         "members": {}, "result": {"mode": "default", "text": ""}},
-            },
-            {
-                "kind": "postponement",
-                "proposer": {"member": "m7", "party": "V"},
-                "text": "Sagen udsættes til næste møde.",
-                "vote": {"is_open": False, "without_vote": None,
-                         "parties": {"A": "against", "V": "for"},
-                         "members": {"m10": "not_voting"},
-                         "result": {"mode": "omitted", "text": ""}},
-            },
-            {
-                "kind": "procedural",
-                "proposer": {"name": "Formanden"},
-                "text": "Punktet behandles før punkt 14.",
-                "vote": None,
-            },
-        ],
-        "decision": {"result_key": "", "result_text": "Puljen blev fordelt som indstillet."},
-        "remarks": [
-            {"kind": "joint", "party": "A", "member": None,
-             "co_parties": [{"party": "F", "is_confirmed": True},
-                            {"party": "Ø", "is_confirmed": False}],
-             "status": "accepted", "text": "Fælles bemærkning.\n\nAnden del."},
-            {"kind": "personal", "party": None, "member": "m10", "co_parties": [],
-             "status": "accepted", "text": "Jeg stemte for."},
-            {"kind": "party", "party": "O", "member": "m8", "co_parties": [],
-             "status": "submitted", "text": "Endnu ikke godkendt."},
-        ],
-    })
-    meeting["items"].append({
-        "number": 16,
-        "title": "Personalesag",
-        "case_number": "2010-200002",
-        "is_closed": True,
-        "administration": "",
-        "summary": "Fortroligt resumé.",
-        "recommendation": [],
-        "sections": [],
-        "attachments": [],
-        "signatories": [],
-        "attendance": [],
-        "motions": [],
-        "decision": {"result_key": "approved", "result_text": ""},
-        "remarks": [],
-    })
+                {"lead_in": "Forvaltningen indstiller,", "text": "at forvaltningen bemyndiges"},
+            ],
+            "sections": [
+                {
+                    "heading": "Økonomi",
+                    "body": "| år | beløb |\n| --- | --- |\n| 2011 | 1.000 kr. |",
+                },
+            ],
+            "attachments": [
+                {
+                    "number": 1,
+                    "title": "Fordelingsnotat",
+                    "file_name": "1 - Fordelingsnotat.pdf",
+                    "file": file_entry(pdf),
+                },
+                {"number": 2, "title": "Ansøgninger", "file_name": "", "file": None},
+            ],
+            "signatories": ["Jens Demo-Hansen", "Lise Demo-Jensen"],
+            "attendance": [
+                {"member": "m3", "presence": "inhabil"},
+                {"member": "m8", "presence": "absent"},
+            ],
+            "motions": [
+                {
+                    "kind": "recommendation",
+                    "proposer": None,
+                    "text": "",
+                    "vote": {
+                        "is_open": False,
+                        "without_vote": None,
+                        "parties": {
+                            "A": "for",
+                            "B": "for",
+                            "F": "against",
+                            "Ø": "against",
+                            "V": "for",
+                            "O": "for",
+                            "C": "abstain",
+                        },
+                        "members": {"m2": "against", "m10": "for"},
+                        "result": {
+                            "mode": "custom",
+                            "text": "Indstillingen blev vedtaget med et snævert flertal.",
+                        },
+                    },
+                },
+                {
+                    "kind": "addition",
+                    "proposer": {"party": "Ø"},
+                    "text": "Puljen forhøjes med 100.000 kr.",
+                    "vote": {
+                        "is_open": False,
+                        "without_vote": "rejected",
+                        "parties": {},
+                        "members": {},
+                        "result": {"mode": "default", "text": ""},
+                    },
+                },
+                {
+                    "kind": "postponement",
+                    "proposer": {"member": "m7", "party": "V"},
+                    "text": "Sagen udsættes til næste møde.",
+                    "vote": {
+                        "is_open": False,
+                        "without_vote": None,
+                        "parties": {"A": "against", "V": "for"},
+                        "members": {"m10": "not_voting"},
+                        "result": {"mode": "omitted", "text": ""},
+                    },
+                },
+                {
+                    "kind": "procedural",
+                    "proposer": {"name": "Formanden"},
+                    "text": "Punktet behandles før punkt 14.",
+                    "vote": None,
+                },
+            ],
+            "decision": {"result_key": "", "result_text": "Puljen blev fordelt som indstillet."},
+            "remarks": [
+                {
+                    "kind": "joint",
+                    "party": "A",
+                    "member": None,
+                    "co_parties": [
+                        {"party": "F", "is_confirmed": True},
+                        {"party": "Ø", "is_confirmed": False},
+                    ],
+                    "status": "accepted",
+                    "text": "Fælles bemærkning.\n\nAnden del.",
+                },
+                {
+                    "kind": "personal",
+                    "party": None,
+                    "member": "m10",
+                    "co_parties": [],
+                    "status": "accepted",
+                    "text": "Jeg stemte for.",
+                },
+                {
+                    "kind": "party",
+                    "party": "O",
+                    "member": "m8",
+                    "co_parties": [],
+                    "status": "submitted",
+                    "text": "Endnu ikke godkendt.",
+                },
+            ],
+        }
+    )
+    meeting["items"].append(
+        {
+            "number": 16,
+            "title": "Personalesag",
+            "case_number": "2010-200002",
+            "is_closed": True,
+            "administration": "",
+            "summary": "Fortroligt resumé.",
+            "recommendation": [],
+            "sections": [],
+            "attachments": [],
+            "signatories": [],
+            "attendance": [],
+            "motions": [],
+            "decision": {"result_key": "approved", "result_text": ""},
+            "remarks": [],
+        }
+    )
     return data
 
 
@@ -273,11 +343,13 @@ def test_importing_the_same_meeting_twice_is_refused(app, db):
     meeting_id, _ = load_demo()
     a = do_export(app, db.session.get(Meeting, meeting_id))
     errors = import_errors(app, db, a)
-    assert errors == [(
-        "/meeting/starts_at",
-        f"Beskæftigelses- og Integrationsudvalget already has a meeting at 2010-12-06 15:30 "
-        f"(id {meeting_id})",
-    )]
+    assert errors == [
+        (
+            "/meeting/starts_at",
+            f"Beskæftigelses- og Integrationsudvalget already has a meeting at 2010-12-06 15:30 "
+            f"(id {meeting_id})",
+        )
+    ]
 
 
 def test_refused_duplicate_adds_no_new_party(app, db):
@@ -304,8 +376,9 @@ def test_round_trip_with_every_feature(app, db):
     assert [s["party"] for s in ivan["seats"]] == ["C", None]
     assert ivan["seats"][0]["ends_on"] == "2010-06-30"
     assert a["meeting"]["ends_at"] == "2010-12-06T18:05:00"
-    assert {"member": ref["Ivan Demo-Iversen"], "is_present": True,
-            "note": "ankom kl. 16.10"} in a["meeting"]["attendance"]
+    assert {"member": ref["Ivan Demo-Iversen"], "is_present": True, "note": "ankom kl. 16.10"} in a[
+        "meeting"
+    ]["attendance"]
 
     # The attached file, byte for byte.
     attachment, no_file = item["attachments"]
@@ -317,8 +390,10 @@ def test_round_trip_with_every_feature(app, db):
 
     # Item attendance: inhabil and absent.
     assert item["attendance"] == sorted(
-        [{"member": ref["Carla Demo-Christensen"], "presence": "inhabil"},
-         {"member": ref["Otto Demo-Olsen"], "presence": "absent"}],
+        [
+            {"member": ref["Carla Demo-Christensen"], "presence": "inhabil"},
+            {"member": ref["Otto Demo-Olsen"], "presence": "absent"},
+        ],
         key=lambda e: int(e["member"][1:]),
     )
 
@@ -326,14 +401,21 @@ def test_round_trip_with_every_feature(app, db):
     # A split vote: a member against the party line, and an independent's own vote.
     assert recommendation["proposer"] is None
     assert recommendation["vote"]["members"] == {
-        ref["Bent Demo-Berg"]: "against", ref["Ivan Demo-Iversen"]: "for",
+        ref["Bent Demo-Berg"]: "against",
+        ref["Ivan Demo-Iversen"]: "for",
     }
     assert recommendation["vote"]["parties"] == {
-        "A": "for", "B": "for", "F": "against", "Ø": "against", "V": "for", "O": "for",
+        "A": "for",
+        "B": "for",
+        "F": "against",
+        "Ø": "against",
+        "V": "for",
+        "O": "for",
         "C": "abstain",
     }
     assert recommendation["vote"]["result"] == {
-        "mode": "custom", "text": "Indstillingen blev vedtaget med et snævert flertal.",
+        "mode": "custom",
+        "text": "Indstillingen blev vedtaget med et snævert flertal.",
     }
     # Decided without a vote.
     assert addition["proposer"] == {"party": "Ø"}
@@ -341,17 +423,31 @@ def test_round_trip_with_every_feature(app, db):
     assert postponement["proposer"] == {"member": ref["Vagn Demo-Vestergaard"], "party": "V"}
     assert postponement["vote"]["members"] == {ref["Ivan Demo-Iversen"]: "not_voting"}
     assert postponement["vote"]["result"]["mode"] == "omitted"
-    assert procedural == {"kind": "procedural", "proposer": {"name": "Formanden"},
-                          "text": "Punktet behandles før punkt 14.", "vote": None}
-    assert item["decision"] == {"result_key": "",
-                                "result_text": "Puljen blev fordelt som indstillet."}
+    assert procedural == {
+        "kind": "procedural",
+        "proposer": {"name": "Formanden"},
+        "text": "Punktet behandles før punkt 14.",
+        "vote": None,
+    }
+    assert item["decision"] == {
+        "result_key": "",
+        "result_text": "Puljen blev fordelt som indstillet.",
+    }
 
     joint, personal, submitted = item["remarks"]
     assert joint["kind"] == "joint" and joint["party"] == "A"
-    assert joint["co_parties"] == [{"party": "F", "is_confirmed": True},
-                                   {"party": "Ø", "is_confirmed": False}]
-    assert personal == {"kind": "personal", "party": None, "member": ref["Ivan Demo-Iversen"],
-                        "co_parties": [], "status": "accepted", "text": "Jeg stemte for."}
+    assert joint["co_parties"] == [
+        {"party": "F", "is_confirmed": True},
+        {"party": "Ø", "is_confirmed": False},
+    ]
+    assert personal == {
+        "kind": "personal",
+        "party": None,
+        "member": ref["Ivan Demo-Iversen"],
+        "co_parties": [],
+        "status": "accepted",
+        "text": "Jeg stemte for.",
+    }
     assert submitted["status"] == "submitted" and submitted["member"] == ref["Otto Demo-Olsen"]
 
     closed = a["meeting"]["items"][2]
@@ -393,8 +489,7 @@ def test_imported_features_are_counted_in_the_minutes(app, db):
     meeting = do_import(app, rich_meeting_data(small_pdf()))
     db.session.commit()
     text = render_minutes(meeting, "txt", item_numbers=[15]).decode("utf-8")
-    assert ("For stemte: 4 (Anna Demo-Andersen (A), B, V, Ivan Demo-Iversen (løsgænger))"
-            in text)
+    assert "For stemte: 4 (Anna Demo-Andersen (A), B, V, Ivan Demo-Iversen (løsgænger))" in text
     assert "Imod stemte: 3 (Bent Demo-Berg (A), F, Ø)" in text
     assert "Undlod: 1 (C)" in text
     assert "Indstillingen blev vedtaget med et snævert flertal." in text
@@ -410,8 +505,12 @@ def test_export_without_files_leaves_the_content_out(app, db):
     meeting = do_import(app, rich_meeting_data(pdf))
     exported = do_export(app, meeting, include_files=False)
     attachment = exported["meeting"]["items"][1]["attachments"][0]
-    assert attachment == {"number": 1, "title": "Fordelingsnotat",
-                          "file_name": "1 - Fordelingsnotat.pdf", "file": None}
+    assert attachment == {
+        "number": 1,
+        "title": "Fordelingsnotat",
+        "file_name": "1 - Fordelingsnotat.pdf",
+        "file": None,
+    }
     assert validate(exported) == []
 
 
@@ -452,8 +551,9 @@ def test_new_seat_of_a_known_member_is_added_to_the_member(app, db):
     do_import(app, data)
     db.session.commit()
     lonborg = db.session.scalars(sa.select(Member).where(Member.name == "Mogens Lønborg")).one()
-    assert [(s.party.letter if s.party else None, s.starts_on.isoformat()) for s in lonborg.seats] \
-        == [("C", "2010-01-01"), (None, "2011-02-01")]
+    assert [
+        (s.party.letter if s.party else None, s.starts_on.isoformat()) for s in lonborg.seats
+    ] == [("C", "2010-01-01"), (None, "2011-02-01")]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 9
 
 
@@ -592,8 +692,10 @@ def _unknown_remark_party(d):
 def _unknown_co_party(d):
     remark = demo_item(d)["remarks"][0]
     remark["kind"] = "joint"
-    remark["co_parties"] = [{"party": "C", "is_confirmed": True},
-                            {"party": "Å", "is_confirmed": True}]
+    remark["co_parties"] = [
+        {"party": "C", "is_confirmed": True},
+        {"party": "Å", "is_confirmed": True},
+    ]
 
 
 def _custom_result_without_text(d):
@@ -624,10 +726,14 @@ INVALID = {
     "wrong format": (_wrong_format, "/format", "'protokol.meeting' was expected"),
     "missing key": (_missing_key, "/meeting", "'location' is a required property"),
     "extra key": (
-        _extra_key, "/body", "Additional properties are not allowed ('colour' was unexpected)"
+        _extra_key,
+        "/body",
+        "Additional properties are not allowed ('colour' was unexpected)",
     ),
     "bad seat date": (
-        _bad_seat_date, "/members/0/seats/0/starts_on", "'2010-13-45' is not a 'date'"
+        _bad_seat_date,
+        "/members/0/seats/0/starts_on",
+        "'2010-13-45' is not a 'date'",
     ),
     "bad meeting time": (_bad_meeting_time, "/meeting/starts_at", "not a valid date and time"),
     "time with offset": (
@@ -637,10 +743,14 @@ INVALID = {
         + repr(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"),
     ),
     "meeting ends before it starts": (
-        _meeting_ends_before_it_starts, "/meeting/ends_at", "ends before the meeting starts"
+        _meeting_ends_before_it_starts,
+        "/meeting/ends_at",
+        "ends before the meeting starts",
     ),
     "seat ends before it starts": (
-        _seat_ends_before_it_starts, "/members/2/seats/0/ends_on", "ends before the seat starts"
+        _seat_ends_before_it_starts,
+        "/members/2/seats/0/ends_on",
+        "ends before the seat starts",
     ),
     "unknown party in party_order": (
         _unknown_party_in_party_order,
@@ -688,14 +798,16 @@ INVALID = {
         "unknown party 'Å'; list it under /parties",
     ),
     "duplicate member ref": (_duplicate_member_ref, "/members/1", "duplicate member ref 'm1'"),
-    "duplicate party letter": (
-        _duplicate_party_letter, "/parties/7", "duplicate party letter 'A'"
-    ),
+    "duplicate party letter": (_duplicate_party_letter, "/parties/7", "duplicate party letter 'A'"),
     "duplicate attendance": (
-        _duplicate_attendance, "/meeting/attendance/1", "duplicate member 'm1'"
+        _duplicate_attendance,
+        "/meeting/attendance/1",
+        "duplicate member 'm1'",
     ),
     "duplicate item number": (
-        _duplicate_item_number, "/meeting/items/1", "duplicate item number 14"
+        _duplicate_item_number,
+        "/meeting/items/1",
+        "duplicate item number 14",
     ),
     "duplicate attachment number": (
         _duplicate_attachment_number,
@@ -758,7 +870,9 @@ INVALID = {
         "is not a PDF file",
     ),
     "unknown minutes style": (
-        _unknown_minutes_style, "/body/minutes_style", "no minutes style named 'no-such-style'"
+        _unknown_minutes_style,
+        "/body/minutes_style",
+        "no minutes style named 'no-such-style'",
     ),
 }
 

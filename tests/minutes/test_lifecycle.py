@@ -129,16 +129,19 @@ def world(app, db, factories, make_user):
     members = factories.members
     members["A 1"].seats[0].role = SeatRole.CHAIR
     members["V 1"].seats[0].role = SeatRole.VICE_CHAIR
-    budget = factories.item(meeting, 1, title="Budget 2011",
-                            summary="Forvaltningen forelægger budgettet for 2011.")
+    budget = factories.item(
+        meeting, 1, title="Budget 2011", summary="Forvaltningen forelægger budgettet for 2011."
+    )
     budget.clauses.append(RecommendationClause(position=0, text="at budgettet godkendes"))
     budget.sections.append(CaseSection(position=0, heading="Økonomi", body="Ingen udgifter."))
     budget.attachments.append(Attachment(number=1, title="Budgetnotat"))
-    closed = factories.item(meeting, 2, title="Personalesag", is_closed=True,
-                            summary="Fortrolig oplysning om en ansat.")
+    closed = factories.item(
+        meeting, 2, title="Personalesag", is_closed=True, summary="Fortrolig oplysning om en ansat."
+    )
     other = factories.item(meeting, 3, title="Eventuelt")
-    motion = factories.motion(budget, MotionKind.AMENDMENT, party="V",
-                              text="Flere midler til skolerne.")
+    motion = factories.motion(
+        budget, MotionKind.AMENDMENT, party="V", text="Flere midler til skolerne."
+    )
     vote = factories.vote(motion, {"A": "against", "V": "for"})
     spare = factories.motion(budget, MotionKind.AMENDMENT, party="A", text="Et andet forslag.")
     factories.decision(budget, "approved")
@@ -147,9 +150,18 @@ def world(app, db, factories, make_user):
     secretary = make_user("secretary", bodies=[meeting.body])
     set_actor(db.session, secretary)
     return SimpleNamespace(
-        app=app, meeting=meeting, body=meeting.body, members=members, items=[budget, closed, other],
-        motion=motion, vote=vote, spare=spare, remark=remark, secretary=secretary,
-        party_a=factories.party("A"), party_v=factories.party("V"),
+        app=app,
+        meeting=meeting,
+        body=meeting.body,
+        members=members,
+        items=[budget, closed, other],
+        motion=motion,
+        vote=vote,
+        spare=spare,
+        remark=remark,
+        secretary=secretary,
+        party_a=factories.party("A"),
+        party_v=factories.party("V"),
     )
 
 
@@ -166,20 +178,34 @@ def go(world, state: MeetingState) -> None:
                 approve_minutes(meeting, world.members[name], actor=secretary)
             close_approval(meeting, actor=secretary)
         else:
-            publish(meeting, actor=secretary, minutes_dir=world.app.config["MINUTES_DIR"],
-                    render_pdf=render_public_pdf)
+            publish(
+                meeting,
+                actor=secretary,
+                minutes_dir=world.app.config["MINUTES_DIR"],
+                render_pdf=render_public_pdf,
+            )
         _db.session.commit()
 
 
 def do_publish(world):
-    return publish(world.meeting, actor=world.secretary,
-                   minutes_dir=world.app.config["MINUTES_DIR"], render_pdf=render_public_pdf)
+    return publish(
+        world.meeting,
+        actor=world.secretary,
+        minutes_dir=world.app.config["MINUTES_DIR"],
+        render_pdf=render_public_pdf,
+    )
 
 
 def correct(world, what: str, why: str, item=None):
-    return add_correction(world.meeting, what, why, actor=world.secretary, item=item,
-                          minutes_dir=world.app.config["MINUTES_DIR"],
-                          render_pdf=render_public_pdf)
+    return add_correction(
+        world.meeting,
+        what,
+        why,
+        actor=world.secretary,
+        item=item,
+        minutes_dir=world.app.config["MINUTES_DIR"],
+        render_pdf=render_public_pdf,
+    )
 
 
 def snapshot(db, world) -> tuple[str, int]:
@@ -214,7 +240,8 @@ def test_the_meeting_moves_forward_one_audited_step_at_a_time(db, world):
     assert meeting.state == MeetingState.PUBLISHED
 
     moves = [
-        e for e in db.session.scalars(
+        e
+        for e in db.session.scalars(
             sa.select(AuditEntry)
             .where(AuditEntry.entity == "meetings", AuditEntry.entity_id == meeting.id)
             .order_by(AuditEntry.id)
@@ -222,7 +249,9 @@ def test_the_meeting_moves_forward_one_audited_step_at_a_time(db, world):
         if e.action == AuditAction.UPDATE and "state" in (e.after or {})
     ]
     assert [(e.before["state"], e.after["state"]) for e in moves] == [
-        ("planned", "in_session"), ("in_session", "closed"), ("closed", "approved"),
+        ("planned", "in_session"),
+        ("in_session", "closed"),
+        ("closed", "approved"),
         ("approved", "published"),
     ]
     assert {(e.actor_id, e.actor_label) for e in moves} == {
@@ -233,11 +262,12 @@ def test_the_meeting_moves_forward_one_audited_step_at_a_time(db, world):
 STEPS = {
     "start": (MeetingState.PLANNED, lambda w: start_meeting(w.meeting, actor=w.secretary)),
     "close": (MeetingState.IN_SESSION, lambda w: close_meeting(w.meeting, actor=w.secretary)),
-    "close_approval": (MeetingState.CLOSED,
-                       lambda w: close_approval(w.meeting, actor=w.secretary)),
+    "close_approval": (MeetingState.CLOSED, lambda w: close_approval(w.meeting, actor=w.secretary)),
     "publish": (MeetingState.APPROVED, do_publish),
-    "approve": (MeetingState.CLOSED,
-                lambda w: approve_minutes(w.meeting, w.members["A 1"], actor=w.secretary)),
+    "approve": (
+        MeetingState.CLOSED,
+        lambda w: approve_minutes(w.meeting, w.members["A 1"], actor=w.secretary),
+    ),
 }
 
 
@@ -260,9 +290,12 @@ def test_each_step_is_refused_in_every_other_state(db, world, step, state):
 
 @pytest.mark.parametrize(
     ("locked", "back"),
-    [(MeetingState.APPROVED, MeetingState.CLOSED), (MeetingState.APPROVED, MeetingState.PLANNED),
-     (MeetingState.PUBLISHED, MeetingState.APPROVED),
-     (MeetingState.PUBLISHED, MeetingState.IN_SESSION)],
+    [
+        (MeetingState.APPROVED, MeetingState.CLOSED),
+        (MeetingState.APPROVED, MeetingState.PLANNED),
+        (MeetingState.PUBLISHED, MeetingState.APPROVED),
+        (MeetingState.PUBLISHED, MeetingState.IN_SESSION),
+    ],
 )
 def test_a_locked_meeting_cannot_go_back_even_through_the_orm(db, world, locked, back):
     world.meeting.state = locked
@@ -317,8 +350,13 @@ def test_an_open_vote_blocks_the_approval(db, world):
 @pytest.mark.parametrize("decision", ["accept", "return"])
 def test_an_undecided_remark_blocks_the_approval(db, world, decision):
     go(world, MeetingState.IN_SESSION)
-    remark = file_remark(world.items[0], world.members["A 2"], RemarkKind.PERSONAL,
-                         "Jeg stemte imod af principielle grunde.", actor=None)
+    remark = file_remark(
+        world.items[0],
+        world.members["A 2"],
+        RemarkKind.PERSONAL,
+        "Jeg stemte imod af principielle grunde.",
+        actor=None,
+    )
     go(world, MeetingState.CLOSED)
     for name in ATTENDING:
         approve_minutes(world.meeting, world.members[name], actor=world.secretary)
@@ -393,8 +431,11 @@ def test_nobody_to_approve_is_explained(db, world, rule):
             attendance.is_present = False
     db.session.commit()
     go(world, MeetingState.CLOSED)
-    expected = ("hverken formanden eller næstformanden" if rule == ApprovalRule.CHAIR_AND_SECRETARY
-                else "ikke registreret nogen deltagere")
+    expected = (
+        "hverken formanden eller næstformanden"
+        if rule == ApprovalRule.CHAIR_AND_SECRETARY
+        else "ikke registreret nogen deltagere"
+    )
     with pytest.raises(LifecycleError, match=expected):
         close_approval(world.meeting, actor=world.secretary)
 
@@ -412,8 +453,9 @@ def test_only_members_who_attended_approve(db, world, factories):
 def test_a_reservation_is_recorded_and_printed_on_the_signature_page(db, world):
     go(world, MeetingState.CLOSED)
     reservation = "Jeg tager forbehold for gengivelsen af afstemningen under punkt 1."
-    approval = approve_minutes(world.meeting, world.members["A 2"], actor=world.secretary,
-                               reservation=f"  {reservation}  ")
+    approval = approve_minutes(
+        world.meeting, world.members["A 2"], actor=world.secretary, reservation=f"  {reservation}  "
+    )
     db.session.commit()
     assert approval.decision == ApprovalDecision.RESERVATION
     assert approval.reservation == reservation
@@ -422,8 +464,9 @@ def test_a_reservation_is_recorded_and_printed_on_the_signature_page(db, world):
     db.session.commit()
     assert count(db, MinutesApproval) == 1
     assert approval.decision == ApprovalDecision.APPROVED and approval.reservation == ""
-    approve_minutes(world.meeting, world.members["A 2"], actor=world.secretary,
-                    reservation=reservation)
+    approve_minutes(
+        world.meeting, world.members["A 2"], actor=world.secretary, reservation=reservation
+    )
     for name in ("A 1", "V 1"):
         approve_minutes(world.meeting, world.members[name], actor=world.secretary)
     close_approval(world.meeting, actor=world.secretary)
@@ -431,9 +474,11 @@ def test_a_reservation_is_recorded_and_printed_on_the_signature_page(db, world):
 
     minutes = build_minutes(world.meeting, is_public=True)
     text = render_minutes_text(minutes)
-    signature = text[text.index("Protokollen er godkendt af:"):]
-    assert f"A 2, {approval.created_at:%d.%m.%Y kl. %H.%M} (UTC), med forbehold: {reservation}" \
+    signature = text[text.index("Protokollen er godkendt af:") :]
+    assert (
+        f"A 2, {approval.created_at:%d.%m.%Y kl. %H.%M} (UTC), med forbehold: {reservation}"
         in signature
+    )
     assert "A 1, " in signature and "V 1, " in signature and "C 1" not in signature
     pdf = pdf_text(render_minutes_pdf(minutes))
     assert "Godkendelse Protokollen er godkendt af:" in pdf
@@ -454,18 +499,22 @@ def _file(w):
 
 
 LOCKED_SERVICES = {
-    "motion: file": lambda w: create_motion(w.items[0], MotionKind.AMENDMENT, actor=None,
-                                            proposer_party=w.party_a, text="Nyt forslag."),
+    "motion: file": lambda w: create_motion(
+        w.items[0], MotionKind.AMENDMENT, actor=None, proposer_party=w.party_a, text="Nyt forslag."
+    ),
     "motion: change": lambda w: update_motion(w.motion, actor=None, text="Ændret forslag."),
     "motion: withdraw": lambda w: delete_motion(w.motion, actor=None),
     "vote: open": lambda w: open_vote(w.spare, actor=None),
-    "vote: party": lambda w: set_party_position(w.vote, w.party_a, Position.FOR,
-                                                expected_version=w.vote.version, actor=None),
+    "vote: party": lambda w: set_party_position(
+        w.vote, w.party_a, Position.FOR, expected_version=w.vote.version, actor=None
+    ),
     "vote: reopen": lambda w: reopen_vote(w.vote, expected_version=w.vote.version, actor=None),
-    "decision": lambda w: set_decision(w.items[0], "rejected", "", actor=None,
-                                       known_keys=KNOWN_KEYS),
-    "remark: add": lambda w: add_remark(w.items[0], RemarkKind.PARTY, "Ny.", actor=None,
-                                        party=w.party_a),
+    "decision": lambda w: set_decision(
+        w.items[0], "rejected", "", actor=None, known_keys=KNOWN_KEYS
+    ),
+    "remark: add": lambda w: add_remark(
+        w.items[0], RemarkKind.PARTY, "Ny.", actor=None, party=w.party_a
+    ),
     "remark: text": lambda w: update_remark_text(w.remark, "Ændret.", actor=None),
     "remark: delete": lambda w: delete_remark(w.remark, actor=None),
     "remark: move": lambda w: move_remark(w.remark, 1, actor=None),
@@ -473,15 +522,18 @@ LOCKED_SERVICES = {
     "remark: accept": lambda w: accept_remark(w.remark, actor=None, override=True),
     "remark: return": lambda w: return_remark(w.remark, "Nej.", actor=None),
     "meeting: time and place": lambda w: preparation.update_meeting(
-        w.meeting, w.meeting.starts_at + timedelta(hours=1), "Andetsteds", actor=w.secretary),
+        w.meeting, w.meeting.starts_at + timedelta(hours=1), "Andetsteds", actor=w.secretary
+    ),
     "item: add": lambda w: preparation.add_item(w.meeting, title="Nyt punkt", actor=w.secretary),
     "item: closed": lambda w: preparation.set_item_closed(w.items[0], True, actor=w.secretary),
     "item: move": lambda w: preparation.move_item(w.items[0], "down", actor=w.secretary),
     "clause: add": lambda w: preparation.add_clause(w.items[0], "", "at x", actor=w.secretary),
-    "section: add": lambda w: preparation.add_section(w.items[0], "Videre proces", "Tekst.",
-                                                      actor=w.secretary),
+    "section: add": lambda w: preparation.add_section(
+        w.items[0], "Videre proces", "Tekst.", actor=w.secretary
+    ),
     "attendance": lambda w: preparation.set_attendance(
-        w.meeting, {w.members["C 1"].id: (True, "ankom sent")}, actor=w.secretary),
+        w.meeting, {w.members["C 1"].id: (True, "ankom sent")}, actor=w.secretary
+    ),
 }
 
 
@@ -501,25 +553,35 @@ def test_every_service_refuses_a_locked_record(db, world, locked, name):
 
 ORM_CHANGES = {
     "meeting: place": lambda w, db: setattr(w.meeting, "location", "Et andet sted"),
-    "meeting: time": lambda w, db: setattr(w.meeting, "starts_at",
-                                           w.meeting.starts_at + timedelta(hours=1)),
-    "attendance": lambda w, db: setattr(w.meeting.attendance[0], "is_present",
-                                        not w.meeting.attendance[0].is_present),
+    "meeting: time": lambda w, db: setattr(
+        w.meeting, "starts_at", w.meeting.starts_at + timedelta(hours=1)
+    ),
+    "attendance": lambda w, db: setattr(
+        w.meeting.attendance[0], "is_present", not w.meeting.attendance[0].is_present
+    ),
     "item: title": lambda w, db: setattr(w.items[0], "title", "Ny titel"),
     "item: new": lambda w, db: w.meeting.items.append(
-        AgendaItem(number=9, position=9, title="Indsmuglet punkt")),
+        AgendaItem(number=9, position=9, title="Indsmuglet punkt")
+    ),
     "item: deleted": lambda w, db: db.session.delete(w.items[2]),
     "clause: new": lambda w, db: w.items[0].clauses.append(
-        RecommendationClause(position=5, text="at noget andet besluttes")),
+        RecommendationClause(position=5, text="at noget andet besluttes")
+    ),
     "section: text": lambda w, db: setattr(w.items[0].sections[0], "body", "Nye udgifter."),
     "motion: text": lambda w, db: setattr(w.motion, "text", "Omskrevet."),
     "vote: party": lambda w, db: setattr(w.vote.party_votes[0], "position", Position.ABSTAIN),
     "vote: reopened": lambda w, db: setattr(w.vote, "is_open", True),
     "decision": lambda w, db: setattr(w.items[0].decision, "result_key", "rejected"),
     "remark: text": lambda w, db: setattr(w.remark, "text", "Omskrevet."),
-    "remark: new": lambda w, db: w.items[0].remarks.append(ProtocolRemark(
-        position=9, kind=RemarkKind.PARTY, party=w.party_a, text="Ny.",
-        status=RemarkStatus.ACCEPTED)),
+    "remark: new": lambda w, db: w.items[0].remarks.append(
+        ProtocolRemark(
+            position=9,
+            kind=RemarkKind.PARTY,
+            party=w.party_a,
+            text="Ny.",
+            status=RemarkStatus.ACCEPTED,
+        )
+    ),
     "remark: deleted": lambda w, db: db.session.delete(w.remark),
 }
 
@@ -575,15 +637,34 @@ def _fill(world) -> dict[str, int]:
 def _payload(world, token: str) -> dict[str, str]:
     """Form fields that make most of the record's forms valid."""
     return {
-        "csrf_token": token, "title": "Ændret", "text": "Ændret tekst.", "kind": "party",
-        "proposer": f"p:{world.party_a.id}", "party": str(world.party_a.id),
-        "member": str(world.members["A 2"].id), "position": "for",
-        "version": str(world.vote.version), "result_key": "rejected", "result_text": "",
-        "mode": "omitted", "outcome": "adopted", "direction": "down", "confirm": "yes",
-        "closed": "1", "number": "9", "date": "2010-12-07", "time": "16:00",
-        "location": "Andetsteds", "heading": "Ny", "body": "Ny tekst.", "lead_in": "",
-        "names": "Ny Underskriver", "comment": "Nej tak.", "override": "y",
-        "deadline": "2011-01-01T12:00", "new-clause-text": "at noget andet besluttes",
+        "csrf_token": token,
+        "title": "Ændret",
+        "text": "Ændret tekst.",
+        "kind": "party",
+        "proposer": f"p:{world.party_a.id}",
+        "party": str(world.party_a.id),
+        "member": str(world.members["A 2"].id),
+        "position": "for",
+        "version": str(world.vote.version),
+        "result_key": "rejected",
+        "result_text": "",
+        "mode": "omitted",
+        "outcome": "adopted",
+        "direction": "down",
+        "confirm": "yes",
+        "closed": "1",
+        "number": "9",
+        "date": "2010-12-07",
+        "time": "16:00",
+        "location": "Andetsteds",
+        "heading": "Ny",
+        "body": "Ny tekst.",
+        "lead_in": "",
+        "names": "Ny Underskriver",
+        "comment": "Nej tak.",
+        "override": "y",
+        "deadline": "2011-01-01T12:00",
+        "new-clause-text": "at noget andet besluttes",
         "new-section-heading": "Videre proces",
     }
 
@@ -596,8 +677,16 @@ NO_OPS = {"console.close", "console.rest_position"}
 def _record_routes(app, roles: set[str]):
     """POST routes of the record (not the lifecycle's own, not accounts or admin) that a
     user with one of `roles` may call, and that name a row of a meeting."""
-    scoped = {"meeting_id", "item_id", "motion_id", "vote_id", "remark_id", "attachment_id",
-              "clause_id", "section_id"}
+    scoped = {
+        "meeting_id",
+        "item_id",
+        "motion_id",
+        "vote_id",
+        "remark_id",
+        "attachment_id",
+        "clause_id",
+        "section_id",
+    }
     for rule in app.url_map.iter_rules():
         blueprint = rule.endpoint.split(".")[0]
         if "POST" not in rule.methods or blueprint in {"lifecycle", "accounts", "admin"}:
@@ -632,8 +721,9 @@ def test_every_post_route_of_the_record_refuses_a_locked_meeting(
             answers[f"{rule.endpoint} as {user.role}"] = status
             assert snapshot(db, world) == before, f"{rule.endpoint} changed the record"
         client.post("/logout", data={"csrf_token": payload["csrf_token"]})
-    bad = {k: v for k, v in answers.items()
-           if v >= 500 or (v < 400 and k.split(" ")[0] not in NO_OPS)}
+    bad = {
+        k: v for k, v in answers.items() if v >= 500 or (v < 400 and k.split(" ")[0] not in NO_OPS)
+    }
     assert bad == {}
     assert sum(1 for v in answers.values() if v == 409) >= 20, answers
 
@@ -641,8 +731,10 @@ def test_every_post_route_of_the_record_refuses_a_locked_meeting(
 @pytest.mark.parametrize(
     ("path", "data"),
     [
-        ("/console/items/{item}/motions",
-         {"kind": "amendment", "proposer": "p:{party}", "text": "Nyt forslag."}),
+        (
+            "/console/items/{item}/motions",
+            {"kind": "amendment", "proposer": "p:{party}", "text": "Nyt forslag."},
+        ),
         ("/console/votes/{vote}/parties/{party}", {"position": "for", "version": "{version}"}),
         ("/console/items/{item}/decision", {"result_key": "rejected"}),
         ("/console/items/{item}/remarks", {"kind": "party", "party": "{party}", "text": "Ny."}),
@@ -657,9 +749,14 @@ def test_valid_forms_are_refused_with_409(client, db, world, login, post, path, 
     go(world, MeetingState.APPROVED)
     before = snapshot(db, world)
     login(world.secretary)
-    ids = {"item": world.items[0].id, "party": world.party_a.id, "vote": world.vote.id,
-           "remark": world.remark.id, "meeting": world.meeting.id,
-           "version": world.vote.version}
+    ids = {
+        "item": world.items[0].id,
+        "party": world.party_a.id,
+        "vote": world.vote.id,
+        "remark": world.remark.id,
+        "meeting": world.meeting.id,
+        "version": world.vote.version,
+    }
     response = post(path.format(**ids), {k: v.format(**ids) for k, v in data.items()})
     assert response.status_code == 409, response.text[:1000]
     assert LOCK_MESSAGE in response.text
@@ -671,8 +768,12 @@ def test_valid_forms_are_refused_with_409(client, db, world, login, post, path, 
 
 def test_corrections_are_appended_after_their_item_in_text_and_pdf(db, world):
     go(world, MeetingState.APPROVED)
-    on_item = correct(world, "Under punkt 1 stemte A imod, ikke for.",
-                      "Fejl i gengivelsen af afstemningen.", item=world.items[0])
+    on_item = correct(
+        world,
+        "Under punkt 1 stemte A imod, ikke for.",
+        "Fejl i gengivelsen af afstemningen.",
+        item=world.items[0],
+    )
     on_whole = correct(world, "Mødet sluttede kl. 17.05.", "Sluttidspunktet manglede.")
     db.session.commit()
     assert corrections(world.meeting) == [on_item, on_whole]
@@ -681,8 +782,7 @@ def test_corrections_are_appended_after_their_item_in_text_and_pdf(db, world):
     minutes = build_minutes(world.meeting, is_public=True)
     assert minutes.items[0].corrections == [on_item]
     assert minutes.corrections == [on_whole]
-    for text in (normalise(render_minutes_text(minutes)),
-                 pdf_text(render_minutes_pdf(minutes))):
+    for text in (normalise(render_minutes_text(minutes)), pdf_text(render_minutes_pdf(minutes))):
         item1, item2 = text.index("1. Budget 2011"), text.index("2. Personalesag")
         original = text.index("Venstre ønsker flere midler til skolerne.")
         addendum = text.index("Under punkt 1 stemte A imod, ikke for.")
@@ -704,8 +804,12 @@ def test_corrections_only_to_approved_minutes_and_never_empty(db, world, factori
         correct(world, "   ", "Derfor.")
     with pytest.raises(LifecycleError, match="Begrund rettelsen"):
         correct(world, "Noget.", " ")
-    elsewhere = factories.item(factories.meeting({"A": 1}, starts_at=world.meeting.starts_at
-                                                 + timedelta(days=7), body=world.body), 1)
+    elsewhere = factories.item(
+        factories.meeting(
+            {"A": 1}, starts_at=world.meeting.starts_at + timedelta(days=7), body=world.body
+        ),
+        1,
+    )
     with pytest.raises(LifecycleError, match="hører ikke til mødet"):
         correct(world, "Noget.", "Derfor.", item=elsewhere)
     db.session.rollback()
@@ -791,8 +895,9 @@ def test_publishing_freezes_the_public_pdf_and_the_download_never_changes(
 def test_the_frozen_download_answers_a_conditional_request(client, world):
     go(world, MeetingState.PUBLISHED)
     [frozen] = published_versions(world.meeting)
-    response = client.get(f"/meetings/{world.meeting.id}/minutes.pdf",
-                          headers={"If-None-Match": f'"{frozen.sha256}"'})
+    response = client.get(
+        f"/meetings/{world.meeting.id}/minutes.pdf", headers={"If-None-Match": f'"{frozen.sha256}"'}
+    )
     assert response.status_code == 304
     assert response.data == b""
 
@@ -802,8 +907,10 @@ def test_a_damaged_stored_pdf_is_never_sent(client, world):
     [frozen] = published_versions(world.meeting)
     path = attachment_path(world.app.config["MINUTES_DIR"], frozen.sha256)
     path.write_bytes(b"%PDF-1.4 something else")
-    for url in (f"/meetings/{world.meeting.id}/minutes.pdf",
-                f"/meetings/{world.meeting.id}/minutes/v1.pdf"):
+    for url in (
+        f"/meetings/{world.meeting.id}/minutes.pdf",
+        f"/meetings/{world.meeting.id}/minutes/v1.pdf",
+    ):
         response = client.get(url)
         assert response.status_code == 503
         assert "Den offentliggjorte protokol kan ikke hentes" in response.text
@@ -811,14 +918,13 @@ def test_a_damaged_stored_pdf_is_never_sent(client, world):
     assert client.get(f"/meetings/{world.meeting.id}/minutes.pdf").status_code == 503
 
 
-def test_a_correction_after_publication_makes_version_2_and_version_1_stays(
-    client, db, world
-):
+def test_a_correction_after_publication_makes_version_2_and_version_1_stays(client, db, world):
     go(world, MeetingState.PUBLISHED)
     [first] = published_versions(world.meeting)
     first_sha, first_bytes = first.sha256, _stored(world, first)
-    correct(world, "Under punkt 1 stemte A imod, ikke for.", "Fejl i gengivelsen.",
-            item=world.items[0])
+    correct(
+        world, "Under punkt 1 stemte A imod, ikke for.", "Fejl i gengivelsen.", item=world.items[0]
+    )
     db.session.commit()
     second, again = published_versions(world.meeting)
     assert (again.version, again.sha256) == (1, first_sha)
@@ -882,8 +988,12 @@ def test_publication_that_cannot_store_the_pdf_changes_nothing(db, world, tmp_pa
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("x")
     with pytest.raises(OSError):
-        publish(world.meeting, actor=world.secretary, minutes_dir=str(blocked),
-                render_pdf=render_public_pdf)
+        publish(
+            world.meeting,
+            actor=world.secretary,
+            minutes_dir=str(blocked),
+            render_pdf=render_public_pdf,
+        )
     db.session.rollback()
     assert db.session.get(Meeting, world.meeting.id).state == MeetingState.APPROVED
     assert count(db, PublishedMinutes) == 0

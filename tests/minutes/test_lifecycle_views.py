@@ -56,17 +56,24 @@ def r(db, factories, make_user):
     members = factories.members
     members["A 1"].seats[0].role = SeatRole.CHAIR
     item = factories.item(meeting, 1, title="Budget 2011")
-    factories.vote(factories.motion(item, MotionKind.AMENDMENT, party="V",
-                                    text="Flere midler til skolerne."), {"A": "against"})
+    factories.vote(
+        factories.motion(item, MotionKind.AMENDMENT, party="V", text="Flere midler til skolerne."),
+        {"A": "against"},
+    )
     factories.decision(item, "approved")
-    closed = factories.item(meeting, 2, title="Personalesag", is_closed=True,
-                            summary="Fortrolig oplysning om en ansat.")
+    closed = factories.item(
+        meeting, 2, title="Personalesag", is_closed=True, summary="Fortrolig oplysning om en ansat."
+    )
     factories.absent_for_item(closed, "A 2", ItemPresence.DISQUALIFIED)
     other_body = factories.body("Andetudvalget", order="A")
     stranger = factories.member(other_body, "Fremmed", "A")
     db.session.commit()
     return SimpleNamespace(
-        meeting=meeting, body=meeting.body, item=item, closed=closed, members=members,
+        meeting=meeting,
+        body=meeting.body,
+        item=item,
+        closed=closed,
+        members=members,
         admin=make_user("admin"),
         secretary=make_user("secretary", bodies=[meeting.body]),
         other_secretary=make_user("secretary", bodies=[other_body]),
@@ -138,16 +145,24 @@ STEP_POSTS = ["start", "close", "close-approval", "publish"]
 
 @pytest.mark.parametrize("role", ["other_secretary", "a1", None])
 @pytest.mark.parametrize("step", [*STEP_POSTS, "corrections"])
-def test_the_steps_refuse_everyone_else_and_change_nothing(
-    client, db, login, post, r, role, step
-):
+def test_the_steps_refuse_everyone_else_and_change_nothing(client, db, login, post, r, role, step):
     if role:
         login(getattr(r, role))
     before = count(db, AuditEntry)
-    url = (f"/manage/meetings/{r.meeting.id}/corrections" if step == "corrections"
-           else step_url(r, step))
-    response = post(url, {"step-confirm": "y", "correction-what": "x", "correction-why": "y",
-                          "correction-confirm": "y"})
+    url = (
+        f"/manage/meetings/{r.meeting.id}/corrections"
+        if step == "corrections"
+        else step_url(r, step)
+    )
+    response = post(
+        url,
+        {
+            "step-confirm": "y",
+            "correction-what": "x",
+            "correction-why": "y",
+            "correction-confirm": "y",
+        },
+    )
     if role is None:
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")
@@ -190,7 +205,9 @@ def test_the_secretary_takes_every_step_and_the_members_approve(client, db, logi
         assert "Din godkendelse er registreret." in client.get(approve_url(r)).text
     approvals = db.session.scalars(sa.select(MinutesApproval)).all()
     assert {(a.member.name, a.user_id) for a in approvals} == {
-        ("A 1", r.a1.id), ("A 2", r.a2.id), ("V 1", r.v1.id)
+        ("A 1", r.a1.id),
+        ("A 2", r.a2.id),
+        ("V 1", r.v1.id),
     }
 
     login(r.secretary)
@@ -223,11 +240,14 @@ def test_a_step_needs_the_confirmation(client, db, login, post, r):
     assert state_of(db, r) == MeetingState.PLANNED
 
 
-@pytest.mark.parametrize(("step", "message"), [
-    ("close", "Mødet er planlagt; det skal være i gang."),
-    ("close-approval", "Mødet er planlagt; det skal være afsluttet."),
-    ("publish", "Mødet er planlagt; det skal være protokol godkendt."),
-])
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("close", "Mødet er planlagt; det skal være i gang."),
+        ("close-approval", "Mødet er planlagt; det skal være afsluttet."),
+        ("publish", "Mødet er planlagt; det skal være protokol godkendt."),
+    ],
+)
 def test_a_step_out_of_turn_is_409(client, db, login, post, r, step, message):
     login(r.secretary)
     response = post(step_url(r, step), {"step-confirm": "y"})
@@ -264,8 +284,9 @@ def test_an_open_vote_is_shown_and_blocks_closing(client, db, login, post, r, fa
 
 def test_missing_approvals_and_undecided_remarks_block_the_approval(client, db, login, post, r):
     to_state(db, r, MeetingState.IN_SESSION)
-    file_remark(r.item, r.members["V 1"], RemarkKind.PARTY, "Venstre ønsker flere midler.",
-                actor=r.v1)
+    file_remark(
+        r.item, r.members["V 1"], RemarkKind.PARTY, "Venstre ønsker flere midler.", actor=r.v1
+    )
     to_state(db, r, MeetingState.CLOSED)
     approve_minutes(r.meeting, r.members["A 1"], actor=r.a1, reservation="Et forbehold.")
     db.session.commit()
@@ -299,12 +320,15 @@ def test_a_correction_on_published_minutes_makes_a_new_version(client, db, login
     to_state(db, r, MeetingState.APPROVED)
     login(r.secretary)
     assert post(step_url(r, "publish"), {"step-confirm": "y"}).status_code == 303
-    response = post(f"/manage/meetings/{r.meeting.id}/corrections", {
-        "correction-item": str(r.item.id),
-        "correction-what": "Under punkt 1 stemte A imod.",
-        "correction-why": "Fejl i gengivelsen.",
-        "correction-confirm": "y",
-    })
+    response = post(
+        f"/manage/meetings/{r.meeting.id}/corrections",
+        {
+            "correction-item": str(r.item.id),
+            "correction-what": "Under punkt 1 stemte A imod.",
+            "correction-why": "Fejl i gengivelsen.",
+            "correction-confirm": "y",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("#rettelser")
     [correction] = db.session.scalars(sa.select(Correction)).all()
@@ -313,22 +337,39 @@ def test_a_correction_on_published_minutes_makes_a_new_version(client, db, login
     assert "En ny udgave af den offentliggjorte protokol er gemt" in html
     assert "Under punkt 1 stemte A imod." in html and "Begrundelse: Fejl i gengivelsen." in html
     versions = db.session.scalars(
-        sa.select(PublishedMinutes).order_by(PublishedMinutes.version)).all()
+        sa.select(PublishedMinutes).order_by(PublishedMinutes.version)
+    ).all()
     assert [v.version for v in versions] == [1, 2]
     for v in versions:
         assert v.sha256 in html
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"correction-what": "", "correction-why": "Fordi.", "correction-confirm": "y"},
-     "Beskriv rettelsen."),
-    ({"correction-what": "Rettet.", "correction-why": "  ", "correction-confirm": "y"},
-     "Begrund rettelsen."),
-    ({"correction-what": "Rettet.", "correction-why": "Fordi."},
-     "Sæt kryds for at bekræfte, at rettelsen skal tilføjes."),
-    ({"correction-item": "999999", "correction-what": "Rettet.", "correction-why": "Fordi.",
-      "correction-confirm": "y"}, "Vælg en af mulighederne på listen."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"correction-what": "", "correction-why": "Fordi.", "correction-confirm": "y"},
+            "Beskriv rettelsen.",
+        ),
+        (
+            {"correction-what": "Rettet.", "correction-why": "  ", "correction-confirm": "y"},
+            "Begrund rettelsen.",
+        ),
+        (
+            {"correction-what": "Rettet.", "correction-why": "Fordi."},
+            "Sæt kryds for at bekræfte, at rettelsen skal tilføjes.",
+        ),
+        (
+            {
+                "correction-item": "999999",
+                "correction-what": "Rettet.",
+                "correction-why": "Fordi.",
+                "correction-confirm": "y",
+            },
+            "Vælg en af mulighederne på listen.",
+        ),
+    ],
+)
 def test_an_invalid_correction_is_400(client, db, login, post, r, data, message):
     to_state(db, r, MeetingState.APPROVED)
     login(r.secretary)
@@ -342,8 +383,10 @@ def test_a_correction_before_approval_is_409(client, db, login, post, r):
     to_state(db, r, MeetingState.CLOSED)
     login(r.secretary)
     assert "Tilføj en rettelse" not in client.get(page_url(r)).text
-    response = post(f"/manage/meetings/{r.meeting.id}/corrections", {
-        "correction-what": "Rettet.", "correction-why": "Fordi.", "correction-confirm": "y"})
+    response = post(
+        f"/manage/meetings/{r.meeting.id}/corrections",
+        {"correction-what": "Rettet.", "correction-why": "Fordi.", "correction-confirm": "y"},
+    )
     assert response.status_code == 409
     assert "det skal være protokol godkendt eller offentliggjort" in response.text
     assert count(db, Correction) == 0
@@ -392,8 +435,10 @@ def test_a_closed_item_is_shown_only_to_members_who_took_part(client, db, login,
 def test_a_member_approves_with_a_reservation(client, db, login, post, r):
     to_state(db, r, MeetingState.CLOSED)
     login(r.a2)
-    response = post(approve_url(r), {"decision": "reservation",
-                                     "reservation": "Jeg er uenig i gengivelsen af punkt 1."})
+    response = post(
+        approve_url(r),
+        {"decision": "reservation", "reservation": "Jeg er uenig i gengivelsen af punkt 1."},
+    )
     assert response.status_code == 303
     [approval] = db.session.scalars(sa.select(MinutesApproval)).all()
     assert approval.decision == ApprovalDecision.RESERVATION

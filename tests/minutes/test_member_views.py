@@ -49,8 +49,10 @@ def members(factories, meeting):
 
 @pytest.fixture
 def users(make_user, members):
-    return {name: make_user("member", member=members[name])
-            for name in ("A 1", "B 1", "V 1", "Ø 1", "Løsgænger 1")}
+    return {
+        name: make_user("member", member=members[name])
+        for name in ("A 1", "B 1", "V 1", "Ø 1", "Løsgænger 1")
+    }
 
 
 @pytest.fixture
@@ -130,7 +132,8 @@ def remarks_count(item) -> int:
     from protokol.extensions import db
 
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(ProtocolRemark)
+        sa.select(sa.func.count())
+        .select_from(ProtocolRemark)
         .where(ProtocolRemark.item_id == item.id)
     )
 
@@ -147,8 +150,9 @@ def test_unknown_meeting_is_404(client, login, users):
     assert client.get("/member/meetings/999999").status_code == 404
 
 
-def test_a_former_member_keeps_the_meetings_held_while_seated(db, client, login, factories,
-                                                              meeting, make_user):
+def test_a_former_member_keeps_the_meetings_held_while_seated(
+    db, client, login, factories, meeting, make_user
+):
     member = factories.member(meeting.body, "Tidligere", "V", ends_on=datetime(2010, 12, 31).date())
     later = factories.meeting(body=meeting.body, starts_at=datetime(2011, 3, 1, 15, 0))
     db.session.commit()
@@ -181,15 +185,18 @@ def test_member_files_a_party_remark_end_to_end(db, client, login, post, users, 
         ({"kind": "party", "text": ""}, "Skriv bemærkningens tekst."),
         ({"kind": "party"}, "Skriv bemærkningens tekst."),
         ({"kind": "whatever", "text": "Tekst."}, "Vælg en af mulighederne på listen."),
-        ({"kind": "joint", "text": "Tekst."},
-         "En fælles bemærkning skal have mindst ét parti mere."),
-        ({"kind": "joint", "text": "Tekst.", "co_parties": "999999"},
-         "Vælg blandt mulighederne på listen."),
+        (
+            {"kind": "joint", "text": "Tekst."},
+            "En fælles bemærkning skal have mindst ét parti mere.",
+        ),
+        (
+            {"kind": "joint", "text": "Tekst.", "co_parties": "999999"},
+            "Vælg blandt mulighederne på listen.",
+        ),
         ({"kind": "party", "text": "x" * 20_001}, "Højst 20.000 tegn."),
     ],
 )
-def test_invalid_remarks_are_refused_in_danish(db, client, login, post, users, item, data,
-                                               message):
+def test_invalid_remarks_are_refused_in_danish(db, client, login, post, users, item, data, message):
     login(users["A 1"])
     response = post(file_url(item), data)
     assert response.status_code == 400
@@ -215,8 +222,7 @@ def test_a_member_who_was_absent_cannot_file(db, client, login, post, users, ite
     assert remarks(db) == []
 
 
-def test_a_loesgaenger_files_only_personal_remarks(db, client, login, post, users, item,
-                                                    meeting):
+def test_a_loesgaenger_files_only_personal_remarks(db, client, login, post, users, item, meeting):
     login(users["Løsgænger 1"])
     html = text_of(client.get(f"/member/meetings/{meeting.id}"))
     assert 'value="party"' not in html and 'value="personal"' in html
@@ -251,8 +257,9 @@ def test_filing_before_the_deadline_is_open(db, client, login, post, users, item
 
 
 def test_a_planned_meeting_has_no_filing(db, client, login, post, factories, users, meeting):
-    planned = factories.meeting(body=meeting.body, starts_at=datetime(2011, 1, 10, 15, 0),
-                                state=MeetingState.PLANNED)
+    planned = factories.meeting(
+        body=meeting.body, starts_at=datetime(2011, 1, 10, 15, 0), state=MeetingState.PLANNED
+    )
     item = factories.item(planned)
     db.session.commit()
     login(users["A 1"])
@@ -284,12 +291,14 @@ def test_filing_without_csrf_token_is_refused(db, client, login, users, item):
 # --------------------------------------------------------------------------- joint remarks
 
 
-def test_joint_remark_is_confirmed_by_the_co_partys_member(db, client, login, post, users,
-                                                           factories, item, meeting):
+def test_joint_remark_is_confirmed_by_the_co_partys_member(
+    db, client, login, post, users, factories, item, meeting
+):
     b = factories.party("B")
     login(users["A 1"])
-    response = post(file_url(item), {"kind": "joint", "text": "Vi er imod.",
-                                     "co_parties": str(b.id)})
+    response = post(
+        file_url(item), {"kind": "joint", "text": "Vi er imod.", "co_parties": str(b.id)}
+    )
     assert response.status_code == 303
     (remark,) = remarks(db)
     assert [(cp.party.letter, cp.is_confirmed) for cp in remark.co_parties] == [("B", False)]
@@ -313,23 +322,38 @@ def test_joint_remark_is_confirmed_by_the_co_partys_member(db, client, login, po
     assert "B (bekræftet)" in text_of(client.get(f"/member/meetings/{meeting.id}"))
 
 
-def test_confirming_from_the_meeting_page_returns_there(db, client, login, post, users,
-                                                        factories, item, meeting):
-    remark = file_remark(item, users["A 1"].member, RemarkKind.JOINT, "Tekst.",
-                         actor=users["A 1"], co_parties=[factories.party("B")])
+def test_confirming_from_the_meeting_page_returns_there(
+    db, client, login, post, users, factories, item, meeting
+):
+    remark = file_remark(
+        item,
+        users["A 1"].member,
+        RemarkKind.JOINT,
+        "Tekst.",
+        actor=users["A 1"],
+        co_parties=[factories.party("B")],
+    )
     db.session.commit()
     login(users["B 1"])
-    assert f"/member/remarks/{remark.id}/confirm" in client.get(
-        f"/member/meetings/{meeting.id}").text
+    assert (
+        f"/member/remarks/{remark.id}/confirm" in client.get(f"/member/meetings/{meeting.id}").text
+    )
     response = post(f"/member/remarks/{remark.id}/confirm", {"back": "meeting"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/member/meetings/{meeting.id}")
 
 
-def test_a_member_outside_the_co_parties_cannot_confirm(db, client, login, post, users,
-                                                        factories, item, outsider):
-    remark = file_remark(item, users["A 1"].member, RemarkKind.JOINT, "Tekst.",
-                         actor=users["A 1"], co_parties=[factories.party("B")])
+def test_a_member_outside_the_co_parties_cannot_confirm(
+    db, client, login, post, users, factories, item, outsider
+):
+    remark = file_remark(
+        item,
+        users["A 1"].member,
+        RemarkKind.JOINT,
+        "Tekst.",
+        actor=users["A 1"],
+        co_parties=[factories.party("B")],
+    )
     db.session.commit()
     login(users["V 1"])
     response = post(f"/member/remarks/{remark.id}/confirm")
@@ -343,10 +367,10 @@ def test_a_member_outside_the_co_parties_cannot_confirm(db, client, login, post,
 # --------------------------------------------------------------------------- messages
 
 
-def test_a_returned_remark_shows_the_comment_and_a_message(db, client, login, post, users,
-                                                           secretary, item, meeting):
-    remark = file_remark(item, users["A 1"].member, RemarkKind.PARTY, "Tekst.",
-                         actor=users["A 1"])
+def test_a_returned_remark_shows_the_comment_and_a_message(
+    db, client, login, post, users, secretary, item, meeting
+):
+    remark = file_remark(item, users["A 1"].member, RemarkKind.PARTY, "Tekst.", actor=users["A 1"])
     return_remark(remark, "Kun din afvigende mening, tak.", actor=secretary)
     db.session.commit()
     login(users["A 1"])
@@ -365,8 +389,10 @@ def test_a_returned_remark_shows_the_comment_and_a_message(db, client, login, po
 
 def test_marking_one_message_read_leaves_the_others(db, client, login, post, users):
     user = users["A 1"]
-    first, second = Notification(user_id=user.id, text="Første"), Notification(
-        user_id=user.id, text="Anden")
+    first, second = (
+        Notification(user_id=user.id, text="Første"),
+        Notification(user_id=user.id, text="Anden"),
+    )
     other = Notification(user_id=users["B 1"].id, text="Ikke din")
     db.session.add_all([first, second, other])
     db.session.commit()

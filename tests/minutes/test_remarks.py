@@ -68,8 +68,10 @@ def members(factories, meeting):
 @pytest.fixture
 def users(make_user, members):
     """Member users for A 1, B 1, F 1, V 1 and the løsgænger."""
-    return {name: make_user("member", member=members[name])
-            for name in ("A 1", "B 1", "F 1", "V 1", "Løsgænger 1")}
+    return {
+        name: make_user("member", member=members[name])
+        for name in ("A 1", "B 1", "F 1", "V 1", "Løsgænger 1")
+    }
 
 
 @pytest.fixture
@@ -99,10 +101,13 @@ def minutes_text(item, style) -> str:
 
 
 def notifications(db, user) -> list[str]:
-    return list(db.session.scalars(
-        sa.select(Notification.text).where(Notification.user_id == user.id)
-        .order_by(Notification.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Notification.text)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id)
+        )
+    )
 
 
 def party(factories, letter):
@@ -113,8 +118,9 @@ def party(factories, letter):
 
 
 def test_member_files_a_party_remark_for_the_secretary(db, item, members, users, style):
-    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "  A er imod.\r\n\r\nPunktum. ",
-                         actor=users["A 1"])
+    remark = file_remark(
+        item, members["A 1"], RemarkKind.PARTY, "  A er imod.\r\n\r\nPunktum. ", actor=users["A 1"]
+    )
     db.session.commit()
     assert remark.status == RemarkStatus.SUBMITTED
     assert remark.party.letter == "A"
@@ -139,16 +145,29 @@ def test_the_law_note_cites_section_13(db):
 def test_filing_after_the_deadline_is_refused(db, item, members, users):
     item.meeting.remarks_deadline_at = datetime(2010, 12, 8, 12, 0)
     db.session.commit()
-    before = file_remark(item, members["A 1"], RemarkKind.PARTY, "I tide.", actor=users["A 1"],
-                         now=datetime(2010, 12, 8, 12, 0))
+    before = file_remark(
+        item,
+        members["A 1"],
+        RemarkKind.PARTY,
+        "I tide.",
+        actor=users["A 1"],
+        now=datetime(2010, 12, 8, 12, 0),
+    )
     assert before.status == RemarkStatus.SUBMITTED
     with pytest.raises(RemarkError, match=r"Fristen for protokolbemærkninger udløb 08\.12\.2010"):
-        file_remark(item, members["A 1"], RemarkKind.PARTY, "For sent.", actor=users["A 1"],
-                    now=datetime(2010, 12, 8, 12, 1))
+        file_remark(
+            item,
+            members["A 1"],
+            RemarkKind.PARTY,
+            "For sent.",
+            actor=users["A 1"],
+            now=datetime(2010, 12, 8, 12, 1),
+        )
 
 
-def test_only_a_member_who_attended_the_item_can_file(db, factories, item, members, users,
-                                                       make_user):
+def test_only_a_member_who_attended_the_item_can_file(
+    db, factories, item, members, users, make_user
+):
     absent = make_user("member", member=members["Ø 1"])
     with pytest.raises(RemarkError, match="punkter, du deltog i"):
         file_remark(item, members["Ø 1"], RemarkKind.PARTY, "Tekst.", actor=absent)
@@ -158,9 +177,11 @@ def test_only_a_member_who_attended_the_item_can_file(db, factories, item, membe
 
 
 def test_remarks_can_only_be_filed_on_a_held_meeting(db, factories, members, users):
-    planned = factories.meeting(body=members["A 1"].seats[0].body,
-                                starts_at=datetime(2011, 1, 10, 15, 30),
-                                state=MeetingState.PLANNED)
+    planned = factories.meeting(
+        body=members["A 1"].seats[0].body,
+        starts_at=datetime(2011, 1, 10, 15, 30),
+        state=MeetingState.PLANNED,
+    )
     item = factories.item(planned)
     with pytest.raises(RemarkError, match="møde, der er holdt"):
         file_remark(item, members["A 1"], RemarkKind.PARTY, "Tekst.", actor=users["A 1"])
@@ -170,10 +191,17 @@ def test_a_loesgaenger_can_only_file_a_personal_remark(db, item, members, users,
     independent = members["Løsgænger 1"]
     for kind in (RemarkKind.PARTY, RemarkKind.JOINT):
         with pytest.raises(RemarkError, match="løsgænger kan du kun indgive en personlig"):
-            file_remark(item, independent, kind, "Tekst.", actor=users["Løsgænger 1"],
-                        co_parties=[party(factories, "B")])
-    remark = file_remark(item, independent, RemarkKind.PERSONAL, "Jeg er imod.",
-                         actor=users["Løsgænger 1"])
+            file_remark(
+                item,
+                independent,
+                kind,
+                "Tekst.",
+                actor=users["Løsgænger 1"],
+                co_parties=[party(factories, "B")],
+            )
+    remark = file_remark(
+        item, independent, RemarkKind.PERSONAL, "Jeg er imod.", actor=users["Løsgænger 1"]
+    )
     assert remark.party is None and remark.member == independent
 
 
@@ -186,8 +214,14 @@ def test_empty_and_overlong_texts_are_refused(db, item, members, users):
 
 def test_a_joint_remark_needs_another_party(db, item, members, users, factories):
     with pytest.raises(RemarkError, match="mindst ét parti mere"):
-        file_remark(item, members["A 1"], RemarkKind.JOINT, "Tekst.", actor=users["A 1"],
-                    co_parties=[party(factories, "A")])
+        file_remark(
+            item,
+            members["A 1"],
+            RemarkKind.JOINT,
+            "Tekst.",
+            actor=users["A 1"],
+            co_parties=[party(factories, "A")],
+        )
 
 
 # --------------------------------------------------------------------------- joint remarks
@@ -196,12 +230,18 @@ def test_a_joint_remark_needs_another_party(db, item, members, users, factories)
 def test_a_joint_remark_lists_only_the_co_parties_that_confirmed(
     db, item, members, users, secretary, factories, style
 ):
-    remark = file_remark(item, members["A 1"], RemarkKind.JOINT, "Vi er imod.",
-                         actor=users["A 1"],
-                         co_parties=[party(factories, "F"), party(factories, "B")])
+    remark = file_remark(
+        item,
+        members["A 1"],
+        RemarkKind.JOINT,
+        "Vi er imod.",
+        actor=users["A 1"],
+        co_parties=[party(factories, "F"), party(factories, "B")],
+    )
     db.session.commit()
     assert [(cp.party.letter, cp.is_confirmed) for cp in remark.co_parties] == [
-        ("F", False), ("B", False)
+        ("F", False),
+        ("B", False),
     ]
     with pytest.raises(RemarkError, match="ikke bekræftet den fælles bemærkning: F, B"):
         accept_remark(remark, actor=secretary)
@@ -225,8 +265,14 @@ def test_a_joint_remark_lists_only_the_co_parties_that_confirmed(
 
 
 def test_only_a_member_of_a_co_party_can_confirm(db, item, members, users, factories):
-    remark = file_remark(item, members["A 1"], RemarkKind.JOINT, "Tekst.", actor=users["A 1"],
-                         co_parties=[party(factories, "B")])
+    remark = file_remark(
+        item,
+        members["A 1"],
+        RemarkKind.JOINT,
+        "Tekst.",
+        actor=users["A 1"],
+        co_parties=[party(factories, "B")],
+    )
     for name in ("V 1", "A 2", "Løsgænger 1"):
         with pytest.raises(RemarkError, match="Dit parti er ikke med"):
             confirm_co_party(remark, members[name], actor=None)
@@ -237,8 +283,14 @@ def test_only_a_member_of_a_co_party_can_confirm(db, item, members, users, facto
 
 def test_a_co_party_named_twice_is_recorded_once(db, item, members, users, factories):
     b = party(factories, "B")
-    remark = file_remark(item, members["A 1"], RemarkKind.JOINT, "Tekst.", actor=users["A 1"],
-                         co_parties=[b, b, party(factories, "A")])
+    remark = file_remark(
+        item,
+        members["A 1"],
+        RemarkKind.JOINT,
+        "Tekst.",
+        actor=users["A 1"],
+        co_parties=[b, b, party(factories, "A")],
+    )
     db.session.commit()
     assert [cp.party.letter for cp in remark.co_parties] == ["B"]
 
@@ -248,60 +300,72 @@ def test_a_co_party_named_twice_is_recorded_once(db, item, members, users, facto
 
 def test_no_warning_for_a_party_in_the_minority(db, factories, item, members, users):
     vote(factories, item, MAJORITY_FOR)
-    remark = file_remark(item, members["V 1"], RemarkKind.PARTY, "V er imod.",
-                         actor=users["V 1"])
+    remark = file_remark(item, members["V 1"], RemarkKind.PARTY, "V er imod.", actor=users["V 1"])
     assert remark_warnings(remark) == []
 
 
 def test_warning_when_the_party_voted_with_the_majority(db, factories, item, members, users):
     vote(factories, item, MAJORITY_FOR)
-    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.",
-                         actor=users["A 1"])
-    assert remark_warnings(remark) == [
-        "A stemte med flertallet ved afstemningen om forslag 1."
-    ]
+    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.", actor=users["A 1"])
+    assert remark_warnings(remark) == ["A stemte med flertallet ved afstemningen om forslag 1."]
 
 
 def test_warning_when_the_party_abstained(db, factories, item, members, users):
     vote(factories, item, {**MAJORITY_FOR, "B": "abstain"})
-    remark = file_remark(item, members["B 1"], RemarkKind.PARTY, "B undlod.",
-                         actor=users["B 1"])
+    remark = file_remark(item, members["B 1"], RemarkKind.PARTY, "B undlod.", actor=users["B 1"])
     (warning,) = remark_warnings(remark)
     assert warning.startswith("B undlod at stemme ved afstemningen om forslag 1")
 
 
 def test_warning_when_a_party_did_not_attend(db, factories, item, members, users):
     """Ø's only member was absent; the secretary recorded Ø's remark anyway."""
-    remark = add_remark(item, RemarkKind.PARTY, "Ø er imod.", actor=None,
-                        party=party(factories, "Ø"), status=RemarkStatus.SUBMITTED)
+    remark = add_remark(
+        item,
+        RemarkKind.PARTY,
+        "Ø er imod.",
+        actor=None,
+        party=party(factories, "Ø"),
+        status=RemarkStatus.SUBMITTED,
+    )
     assert remark_warnings(remark) == ["Ø var ikke til stede ved punktet."]
 
 
 def test_warnings_for_a_confirmed_co_party_count(db, factories, item, members, users):
     vote(factories, item, MAJORITY_FOR)
-    remark = file_remark(item, members["V 1"], RemarkKind.JOINT, "Vi er imod.",
-                         actor=users["V 1"], co_parties=[party(factories, "A")])
+    remark = file_remark(
+        item,
+        members["V 1"],
+        RemarkKind.JOINT,
+        "Vi er imod.",
+        actor=users["V 1"],
+        co_parties=[party(factories, "A")],
+    )
     assert remark_warnings(remark) == []  # A has not confirmed: it does not count yet
     confirm_co_party(remark, members["A 1"], actor=users["A 1"])
     assert remark_warnings(remark) == ["A stemte med flertallet ved afstemningen om forslag 1."]
 
 
-def test_personal_remark_warnings_follow_the_members_own_vote(db, factories, item, members,
-                                                              users):
+def test_personal_remark_warnings_follow_the_members_own_vote(db, factories, item, members, users):
     vote(factories, item, MAJORITY_FOR)
-    remark = file_remark(item, members["A 1"], RemarkKind.PERSONAL, "Jeg er for.",
-                         actor=users["A 1"])
-    assert remark_warnings(remark) == [
-        "A 1 stemte med flertallet ved afstemningen om forslag 1."
-    ]
-    minority = file_remark(item, members["V 1"], RemarkKind.PERSONAL, "Jeg er imod.",
-                           actor=users["V 1"])
+    remark = file_remark(
+        item, members["A 1"], RemarkKind.PERSONAL, "Jeg er for.", actor=users["A 1"]
+    )
+    assert remark_warnings(remark) == ["A 1 stemte med flertallet ved afstemningen om forslag 1."]
+    minority = file_remark(
+        item, members["V 1"], RemarkKind.PERSONAL, "Jeg er imod.", actor=users["V 1"]
+    )
     assert remark_warnings(minority) == []
 
 
 def test_personal_remark_of_an_absent_member_is_warned_about(db, factories, item, members):
-    remark = add_remark(item, RemarkKind.PERSONAL, "Tekst.", actor=None,
-                        member=members["Ø 1"], status=RemarkStatus.SUBMITTED)
+    remark = add_remark(
+        item,
+        RemarkKind.PERSONAL,
+        "Tekst.",
+        actor=None,
+        member=members["Ø 1"],
+        status=RemarkStatus.SUBMITTED,
+    )
     assert remark_warnings(remark) == ["Ø 1 var ikke til stede ved punktet."]
 
 
@@ -312,8 +376,7 @@ def test_accept_refuses_without_override_when_there_are_warnings(
     db, factories, item, members, users, secretary, style
 ):
     vote(factories, item, MAJORITY_FOR)
-    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.",
-                         actor=users["A 1"])
+    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.", actor=users["A 1"])
     db.session.commit()
     with pytest.raises(RemarkError, match="optag alligevel"):
         accept_remark(remark, actor=secretary)
@@ -329,19 +392,18 @@ def test_accept_refuses_without_override_when_there_are_warnings(
     assert "Der var følgende protokolbemærkning fra A:\n\nA er for." in minutes_text(item, style)
 
 
-def test_accept_without_warnings_records_no_override(db, factories, item, members, users,
-                                                     secretary):
+def test_accept_without_warnings_records_no_override(
+    db, factories, item, members, users, secretary
+):
     vote(factories, item, MAJORITY_FOR)
-    remark = file_remark(item, members["V 1"], RemarkKind.PARTY, "V er imod.",
-                         actor=users["V 1"])
+    remark = file_remark(item, members["V 1"], RemarkKind.PARTY, "V er imod.", actor=users["V 1"])
     accept_remark(remark, actor=secretary, override=True)
     assert remark.status == RemarkStatus.ACCEPTED
     assert remark.overridden_warnings == ""
 
 
 def test_return_needs_a_comment_and_tells_the_member(db, item, members, users, secretary, style):
-    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er imod.",
-                         actor=users["A 1"])
+    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er imod.", actor=users["A 1"])
     db.session.commit()
     with pytest.raises(RemarkError, match="Skriv en kommentar"):
         return_remark(remark, "  ", actor=secretary)
@@ -356,8 +418,9 @@ def test_return_needs_a_comment_and_tells_the_member(db, item, members, users, s
 
 
 def test_typography_edit_is_audited_and_tells_the_filer(db, item, members, users, secretary):
-    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er imod , fordi",
-                         actor=users["A 1"])
+    remark = file_remark(
+        item, members["A 1"], RemarkKind.PARTY, "A er imod , fordi", actor=users["A 1"]
+    )
     db.session.commit()
     edit_remark_typography(remark, "A er imod, fordi", actor=secretary)
     db.session.commit()
@@ -381,8 +444,9 @@ def test_typography_edit_is_audited_and_tells_the_filer(db, item, members, users
     assert len(notifications(db, users["A 1"])) == 1
 
 
-def test_accepted_remarks_appear_in_their_order(db, factories, item, members, users, secretary,
-                                                style):
+def test_accepted_remarks_appear_in_their_order(
+    db, factories, item, members, users, secretary, style
+):
     first = file_remark(item, members["V 1"], RemarkKind.PARTY, "Første.", actor=users["V 1"])
     second = file_remark(item, members["B 1"], RemarkKind.PARTY, "Anden.", actor=users["B 1"])
     for remark in (first, second):
@@ -404,17 +468,25 @@ def test_accepted_remarks_appear_in_their_order(db, factories, item, members, us
 def test_an_approved_meeting_refuses_every_remark_change(
     db, factories, item, members, users, secretary
 ):
-    joint = file_remark(item, members["A 1"], RemarkKind.JOINT, "Tekst.", actor=users["A 1"],
-                        co_parties=[party(factories, "B")])
+    joint = file_remark(
+        item,
+        members["A 1"],
+        RemarkKind.JOINT,
+        "Tekst.",
+        actor=users["A 1"],
+        co_parties=[party(factories, "B")],
+    )
     other = file_remark(item, members["V 1"], RemarkKind.PARTY, "Tekst.", actor=users["V 1"])
     item.meeting.state = MeetingState.APPROVED
     db.session.commit()
 
     attempts = {
-        "file": lambda: file_remark(item, members["A 1"], RemarkKind.PARTY, "Ny.",
-                                    actor=users["A 1"]),
-        "add": lambda: add_remark(item, RemarkKind.PARTY, "Ny.", actor=secretary,
-                                  party=party(factories, "A")),
+        "file": lambda: file_remark(
+            item, members["A 1"], RemarkKind.PARTY, "Ny.", actor=users["A 1"]
+        ),
+        "add": lambda: add_remark(
+            item, RemarkKind.PARTY, "Ny.", actor=secretary, party=party(factories, "A")
+        ),
         "confirm": lambda: confirm_co_party(joint, members["B 1"], actor=users["B 1"]),
         "accept": lambda: accept_remark(other, actor=secretary, override=True),
         "return": lambda: return_remark(other, "Nej.", actor=secretary),

@@ -67,8 +67,7 @@ def url(meeting) -> str:
 @pytest.fixture
 def majority(db, item, members, users):
     """A's remark: A voted with the majority (a § 13 warning)."""
-    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.",
-                         actor=users["A 1"])
+    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.", actor=users["A 1"])
     db.session.commit()
     return remark
 
@@ -76,8 +75,7 @@ def majority(db, item, members, users):
 @pytest.fixture
 def minority(db, item, members, users):
     """V's remark: V was in the minority (no warning)."""
-    remark = file_remark(item, members["V 1"], RemarkKind.PARTY, "V er imod.",
-                         actor=users["V 1"])
+    remark = file_remark(item, members["V 1"], RemarkKind.PARTY, "V er imod.", actor=users["V 1"])
     db.session.commit()
     return remark
 
@@ -99,9 +97,11 @@ def fresh(db, remark) -> ProtocolRemark:
 
 def notifications(db, user) -> list[Notification]:
     db.session.expire_all()
-    return list(db.session.scalars(
-        sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
+    )
 
 
 def minutes_text(db, item) -> str:
@@ -120,8 +120,9 @@ def test_anonymous_is_sent_to_the_login(client, post, url, majority):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_secretary_of_the_body_and_admin_see_the_review(client, login, make_user, secretary,
-                                                        url, majority):
+def test_secretary_of_the_body_and_admin_see_the_review(
+    client, login, make_user, secretary, url, majority
+):
     login(secretary)
     assert client.get(url).status_code == 200
     login(make_user("admin"))
@@ -148,8 +149,9 @@ def test_unknown_meeting_and_remark_are_404(client, staff, post):
 # --------------------------------------------------------------------------- the page
 
 
-def test_page_lists_remarks_by_item_with_status_filer_and_warnings(client, staff, url, users,
-                                                                   majority, minority):
+def test_page_lists_remarks_by_item_with_status_filer_and_warnings(
+    client, staff, url, users, majority, minority
+):
     html = text_of(client.get(url))
     assert "1. Integrationspolitik" in html
     assert "2 venter på afgørelse" in html
@@ -170,8 +172,9 @@ def test_page_without_remarks(client, staff, url):
 # --------------------------------------------------------------------------- accept
 
 
-def test_accept_with_warnings_needs_optag_alligevel(db, client, staff, post, url, item, users,
-                                                    majority):
+def test_accept_with_warnings_needs_optag_alligevel(
+    db, client, staff, post, url, item, users, majority
+):
     response = post(f"/manage/remarks/{majority.id}/accept")
     assert response.status_code == 400
     assert "Vælg 'optag alligevel' for at optage den." in text_of(response)
@@ -199,10 +202,17 @@ def test_accept_without_warnings(db, staff, post, minority, item):
     assert "Der var følgende protokolbemærkning fra V:\n\nV er imod." in minutes_text(db, item)
 
 
-def test_unconfirmed_joint_remark_shows_a_warning(db, client, staff, post, url, item, members,
-                                                  users, factories):
-    remark = file_remark(item, members["V 1"], RemarkKind.JOINT, "Vi er imod.",
-                         actor=users["V 1"], co_parties=[factories.party("C")])
+def test_unconfirmed_joint_remark_shows_a_warning(
+    db, client, staff, post, url, item, members, users, factories
+):
+    remark = file_remark(
+        item,
+        members["V 1"],
+        RemarkKind.JOINT,
+        "Vi er imod.",
+        actor=users["V 1"],
+        co_parties=[factories.party("C")],
+    )
     db.session.commit()
     html = text_of(client.get(url))
     assert "Ikke bekræftet af: C." in html and "C (ikke bekræftet)" in html
@@ -223,8 +233,10 @@ def test_return_needs_a_comment(db, staff, post, users, majority):
     assert "Skriv en kommentar til medlemmet" in text_of(response)
     assert fresh(db, majority).status == RemarkStatus.SUBMITTED
 
-    response = post(f"/manage/remarks/{majority.id}/return",
-                    {"comment": "A stemte for; kun mindretallet kan få ført en bemærkning."})
+    response = post(
+        f"/manage/remarks/{majority.id}/return",
+        {"comment": "A stemte for; kun mindretallet kan få ført en bemærkning."},
+    )
     assert response.status_code == 303
     remark = fresh(db, majority)
     assert remark.status == RemarkStatus.RETURNED
@@ -237,14 +249,14 @@ def test_return_needs_a_comment(db, staff, post, users, majority):
 # --------------------------------------------------------------------------- typography
 
 
-def test_typography_edit_is_audited_and_the_member_told(db, client, staff, post, users,
-                                                        majority):
+def test_typography_edit_is_audited_and_the_member_told(db, client, staff, post, users, majority):
     response = post(f"/manage/remarks/{majority.id}/typography", {"text": "A er for !"})
     assert response.status_code == 303
     assert fresh(db, majority).text == "A er for !"
     entry = db.session.scalars(
         sa.select(AuditEntry).where(
-            AuditEntry.entity == "protocol_remarks", AuditEntry.entity_id == majority.id,
+            AuditEntry.entity == "protocol_remarks",
+            AuditEntry.entity_id == majority.id,
             AuditEntry.action == AuditAction.UPDATE,
         )
     ).one()
@@ -289,8 +301,7 @@ def test_set_and_clear_the_deadline(db, client, staff, post, url, meeting):
     assert "til og med <strong>08.12.2010 kl. 12.00</strong>" in html
     assert 'value="2010-12-08T12:00"' in html
     entry = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.entity == "meetings")
-        .order_by(AuditEntry.id.desc())
+        sa.select(AuditEntry).where(AuditEntry.entity == "meetings").order_by(AuditEntry.id.desc())
     ).first()
     assert entry.after == {"remarks_deadline_at": "2010-12-08T12:00:00"}
 
@@ -331,8 +342,9 @@ def test_writes_without_csrf_token_are_refused(db, client, staff, url, majority)
     assert (remark.status, remark.text) == (RemarkStatus.SUBMITTED, "A er for.")
 
 
-def test_approved_minutes_refuse_every_change_with_409(db, client, staff, post, url, meeting,
-                                                       majority):
+def test_approved_minutes_refuse_every_change_with_409(
+    db, client, staff, post, url, meeting, majority
+):
     meeting.state = MeetingState.APPROVED
     db.session.commit()
     html = text_of(client.get(url))
@@ -356,8 +368,9 @@ def test_approved_minutes_refuse_every_change_with_409(db, client, staff, post, 
 # --------------------------------------------------------------------------- end to end
 
 
-def test_member_files_and_the_secretary_returns_then_accepts(db, client, login, post, users,
-                                                             secretary, item, url):
+def test_member_files_and_the_secretary_returns_then_accepts(
+    db, client, login, post, users, secretary, item, url
+):
     login(users["V 1"])
     response = post(f"/member/items/{item.id}/remarks", {"kind": "party", "text": "V er imod ."})
     assert response.status_code == 303
@@ -365,8 +378,9 @@ def test_member_files_and_the_secretary_returns_then_accepts(db, client, login, 
 
     login(secretary)
     assert "V er imod ." in text_of(client.get(url))
-    assert post(f"/manage/remarks/{remark.id}/typography", {"text": "V er imod."}).status_code \
-        == 303
+    assert (
+        post(f"/manage/remarks/{remark.id}/typography", {"text": "V er imod."}).status_code == 303
+    )
     assert post(f"/manage/remarks/{remark.id}/return", {"comment": "Uddyb."}).status_code == 303
 
     login(users["V 1"])

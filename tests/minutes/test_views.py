@@ -49,7 +49,11 @@ def closed_item(db, demo_id, factories) -> int:
     """A closed item 15 (lukket punkt) with content on the demo meeting."""
     meeting = db.session.get(Meeting, demo_id)
     item = factories.item(
-        meeting, 15, title="Personalesag", is_closed=True, case_number="2010-999999",
+        meeting,
+        15,
+        title="Personalesag",
+        is_closed=True,
+        case_number="2010-999999",
         summary="Fortrolig oplysning om en ansat.",
     )
     factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")
@@ -66,7 +70,10 @@ def hostile_text(db, demo_id, factories) -> int:
     factories.motion(item14, MotionKind.ADDITION, party="Ø", text=HOSTILE)
     factories.remark(item14, f"Bemærkning: {HOSTILE}", party="Ø", kind=RemarkKind.PARTY)
     item = factories.item(
-        meeting, 15, title=f"Titel {HOSTILE}", summary=f"Resumé {HOSTILE}",
+        meeting,
+        15,
+        title=f"Titel {HOSTILE}",
+        summary=f"Resumé {HOSTILE}",
     )
     factories.decision(item, result_text=f"Egen sætning {HOSTILE}")
     db.session.commit()
@@ -202,9 +209,11 @@ def test_closed_item_on_its_own_is_redacted(client, closed_item, suffix):
 
 
 def test_user_text_is_escaped_in_html(client, hostile_text):
-    for path in (f"/meetings/{hostile_text}/minutes",
-                 f"/meetings/{hostile_text}/items/14/minutes",
-                 f"/meetings/{hostile_text}/items/15/minutes"):
+    for path in (
+        f"/meetings/{hostile_text}/minutes",
+        f"/meetings/{hostile_text}/items/14/minutes",
+        f"/meetings/{hostile_text}/items/15/minutes",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.text
@@ -219,8 +228,10 @@ def test_user_text_is_escaped_in_html(client, hostile_text):
 
 
 def test_user_text_prints_literally_in_the_pdf(client, hostile_text):
-    for path in (f"/meetings/{hostile_text}/minutes.pdf",
-                 f"/meetings/{hostile_text}/items/14/minutes.pdf"):
+    for path in (
+        f"/meetings/{hostile_text}/minutes.pdf",
+        f"/meetings/{hostile_text}/items/14/minutes.pdf",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         text = pdf_text(response.data)
@@ -243,11 +254,14 @@ def test_user_text_prints_literally_in_the_text(client, hostile_text):
 def test_markup_in_case_text_is_shown_not_interpreted(client, demo_id, db, factories):
     meeting = db.session.get(Meeting, demo_id)
     item = factories.item(meeting, 15, title="Sag med tabel")
-    item.sections.append(CaseSection(
-        position=0, heading="Løsning",
-        body=f"Afsnit med **fed** tekst og {HOSTILE}\n\n| dato | aktivitet |\n| --- | --- |\n"
-             f"| 1.1 | <i>møde</i> & |",
-    ))
+    item.sections.append(
+        CaseSection(
+            position=0,
+            heading="Løsning",
+            body=f"Afsnit med **fed** tekst og {HOSTILE}\n\n| dato | aktivitet |\n| --- | --- |\n"
+            f"| 1.1 | <i>møde</i> & |",
+        )
+    )
     db.session.commit()
     html = client.get(f"/meetings/{demo_id}/items/15/minutes").text
     assert "<strong>fed</strong>" in html

@@ -22,8 +22,16 @@ IGNORED = {"static"}
 #: Routes whose URL names an object of one body: a secretary or member of another body
 #: is refused with 403 (or 404, which reveals nothing either).
 SCOPED_ARGS = {
-    "meeting_id", "item_id", "motion_id", "vote_id", "remark_id", "attachment_id",
-    "clause_id", "section_id", "correction_id", "version",
+    "meeting_id",
+    "item_id",
+    "motion_id",
+    "vote_id",
+    "remark_id",
+    "attachment_id",
+    "clause_id",
+    "section_id",
+    "correction_id",
+    "version",
 }
 
 
@@ -86,7 +94,8 @@ def routes(app):
 
 def test_every_view_declares_its_roles(app):
     missing = [
-        rule.endpoint for rule in routes(app)
+        rule.endpoint
+        for rule in routes(app)
         if not hasattr(app.view_functions[rule.endpoint], "allowed_roles")
     ]
     assert missing == [], f"views without @allow(...): {missing}"

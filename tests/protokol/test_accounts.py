@@ -75,17 +75,19 @@ def test_login_email_is_not_case_sensitive(client, csrf_token, make_user):
     assert attempt(client, csrf_token, "  IDA.ADMIN@example.dk ", PASSWORD).status_code == 302
 
 
-@pytest.mark.parametrize(("next_url", "location"), [
-    ("/console/items/1", "/console/items/1"),
-    ("https://evil.example/", "/"),
-    ("//evil.example/", "/"),
-    # Browsers read "/\\host" as "//host"; it goes out escaped, as a local path.
-    ("/\\evil.example", "/%5Cevil.example"),
-])
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("/console/items/1", "/console/items/1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        # Browsers read "/\\host" as "//host"; it goes out escaped, as a local path.
+        ("/\\evil.example", "/%5Cevil.example"),
+    ],
+)
 def test_login_follows_only_local_next(client, csrf_token, make_user, next_url, location):
     user = make_user("admin")
-    response = attempt(client, csrf_token, user.email, PASSWORD,
-                       query_string={"next": next_url})
+    response = attempt(client, csrf_token, user.email, PASSWORD, query_string={"next": next_url})
     assert response.status_code == 302
     assert response.headers["Location"] == location
 
@@ -145,8 +147,9 @@ def test_inactive_user_cannot_log_in(db, client, csrf_token, make_user):
     assert FAILED in response.text
 
 
-def test_deactivated_user_is_logged_out_on_the_next_request(db, client, login, make_user, item,
-                                                            console_url):
+def test_deactivated_user_is_logged_out_on_the_next_request(
+    db, client, login, make_user, item, console_url
+):
     user = make_user("admin")
     login(user)
     assert client.get(console_url).status_code == 200
@@ -204,8 +207,12 @@ def test_sixth_failed_attempt_for_an_account_is_429_even_with_the_right_password
     # The same account typed differently is the same account.
     assert attempt(client, csrf_token, user.email.upper(), PASSWORD).status_code == 429
     # Also from another address: the limit follows the account.
-    assert attempt(client, csrf_token, user.email, PASSWORD,
-                   environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 429
+    assert (
+        attempt(
+            client, csrf_token, user.email, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+        ).status_code
+        == 429
+    )
 
     # Another account from the same address is not affected.
     assert attempt(client, csrf_token, other.email, PASSWORD).status_code == 302
@@ -224,8 +231,9 @@ def test_the_address_limit_stops_every_account_from_that_address(client, csrf_to
     assert attempt(client, csrf_token, user.email, PASSWORD).status_code == 429
     assert attempt(client, csrf_token, "guess9@example.dk", "x").status_code == 429
     # Another address is not affected.
-    response = attempt(client, csrf_token, user.email, PASSWORD,
-                       environ_base={"REMOTE_ADDR": "10.0.0.3"})
+    response = attempt(
+        client, csrf_token, user.email, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.3"}
+    )
     assert response.status_code == 302
 
 
@@ -267,8 +275,9 @@ def test_console_route_redirects_anonymous_and_refuses_other_roles(
 
     login(make_user("member", member=factories.members["A 1"]))
     assert client.get(console_url).status_code == 403
-    response = client.post(f"{console_url}/decision",
-                           data={"csrf_token": csrf_token(), "result_key": "approved"})
+    response = client.post(
+        f"{console_url}/decision", data={"csrf_token": csrf_token(), "result_key": "approved"}
+    )
     assert response.status_code == 403
 
     login(make_user("secretary", bodies=[factories.body(name="Økonomiudvalget")]))
@@ -278,17 +287,20 @@ def test_console_route_redirects_anonymous_and_refuses_other_roles(
     assert client.get(console_url).status_code == 200
 
 
-def test_anonymous_post_to_a_console_route_is_sent_to_login(client, csrf_token, item,
-                                                            console_url):
-    response = client.post(f"{console_url}/decision",
-                           data={"csrf_token": csrf_token(), "result_key": "approved"})
+def test_anonymous_post_to_a_console_route_is_sent_to_login(client, csrf_token, item, console_url):
+    response = client.post(
+        f"{console_url}/decision", data={"csrf_token": csrf_token(), "result_key": "approved"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
 
 
 def test_every_view_states_its_roles(app):
-    missing = [name for name, view in app.view_functions.items()
-               if name != "static" and not hasattr(view, "allowed_roles")]
+    missing = [
+        name
+        for name, view in app.view_functions.items()
+        if name != "static" and not hasattr(view, "allowed_roles")
+    ]
     assert missing == []
     assert app.view_functions["console.item"].allowed_roles == {"admin", "secretary"}
     assert app.view_functions["accounts.login"].allowed_roles == {"public"}
@@ -298,8 +310,19 @@ def test_every_view_states_its_roles(app):
 
 
 def test_users_create_with_a_generated_password(db, runner, client, csrf_token):
-    result = runner.invoke(args=["users", "create", "--role", "admin", "--email",
-                                 "Ny.Admin@Example.dk", "--name", "Ny", "--generate-password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "admin",
+            "--email",
+            "Ny.Admin@Example.dk",
+            "--name",
+            "Ny",
+            "--generate-password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "ny.admin@example.dk"))
     assert user is not None and user.role is Role.ADMIN and user.name == "Ny"
@@ -321,8 +344,16 @@ def test_users_create_prompts_for_the_password(db, runner, client, csrf_token, f
     body = factories.body()
     db.session.commit()
     result = runner.invoke(
-        args=["users", "create", "--role", "secretary", "--email", "sek@example.dk",
-              "--body-id", str(body.id)],
+        args=[
+            "users",
+            "create",
+            "--role",
+            "secretary",
+            "--email",
+            "sek@example.dk",
+            "--body-id",
+            str(body.id),
+        ],
         input="hemmelig-kode-1\nhemmelig-kode-1\n",
     )
     assert result.exit_code == 0, result.output
@@ -335,9 +366,19 @@ def test_users_create_prompts_for_the_password(db, runner, client, csrf_token, f
 def test_users_create_member_with_member_id(db, runner, factories):
     member = factories.member(factories.body(), "Mogens Lønborg", "C")
     db.session.commit()
-    result = runner.invoke(args=["users", "create", "--role", "member", "--email",
-                                 "lonborg@example.dk", "--member-id", str(member.id),
-                                 "--generate-password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "member",
+            "--email",
+            "lonborg@example.dk",
+            "--member-id",
+            str(member.id),
+            "--generate-password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "lonborg@example.dk"))
     assert user.member_id == member.id
@@ -345,8 +386,17 @@ def test_users_create_member_with_member_id(db, runner, factories):
 
 def test_users_create_duplicate_email_fails_and_creates_nothing(db, runner, make_user):
     make_user("admin", email="admin@example.dk")
-    result = runner.invoke(args=["users", "create", "--role", "secretary", "--email",
-                                 "ADMIN@example.dk", "--generate-password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "secretary",
+            "--email",
+            "ADMIN@example.dk",
+            "--generate-password",
+        ]
+    )
     assert result.exit_code != 0
     assert "der findes allerede en bruger med e-mail admin@example.dk" in result.output
     assert "Password" not in result.output
@@ -355,21 +405,35 @@ def test_users_create_duplicate_email_fails_and_creates_nothing(db, runner, make
 
 
 def test_users_create_member_without_member_id_fails(db, runner):
-    result = runner.invoke(args=["users", "create", "--role", "member", "--email",
-                                 "medlem@example.dk", "--generate-password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "member",
+            "--email",
+            "medlem@example.dk",
+            "--generate-password",
+        ]
+    )
     assert result.exit_code != 0
     assert "--member-id" in result.output
     assert "Password" not in result.output
     assert users(db) == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--role", "member", "--email", "m@example.dk", "--member-id", "4242"], "--member-id"),
-    (["--role", "secretary", "--email", "s@example.dk", "--body-id", "4242"],
-     "intet udvalg med id 4242"),
-    (["--role", "admin", "--email", "no-at-sign"], "ugyldig e-mailadresse"),
-    (["--role", "owner", "--email", "o@example.dk"], "Invalid value for '--role'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "member", "--email", "m@example.dk", "--member-id", "4242"], "--member-id"),
+        (
+            ["--role", "secretary", "--email", "s@example.dk", "--body-id", "4242"],
+            "intet udvalg med id 4242",
+        ),
+        (["--role", "admin", "--email", "no-at-sign"], "ugyldig e-mailadresse"),
+        (["--role", "owner", "--email", "o@example.dk"], "Invalid value for '--role'"),
+    ],
+)
 def test_users_create_refuses_bad_input(db, runner, args, message):
     result = runner.invoke(args=["users", "create", *args, "--generate-password"])
     assert result.exit_code != 0
@@ -378,8 +442,9 @@ def test_users_create_refuses_bad_input(db, runner, args, message):
 
 
 def test_users_create_refuses_a_short_password(db, runner):
-    result = runner.invoke(args=["users", "create", "--role", "admin", "--email",
-                                 "a@example.dk"], input="kort\nkort\n")
+    result = runner.invoke(
+        args=["users", "create", "--role", "admin", "--email", "a@example.dk"], input="kort\nkort\n"
+    )
     assert result.exit_code != 0
     assert "mindst 10 tegn" in result.output
     assert users(db) == []
@@ -399,11 +464,12 @@ def test_demo_prints_the_four_demo_logins(db, runner, client, csrf_token):
 
     # They work: the secretary records the demo meeting, the members are linked.
     meeting_id = int(result.output.strip().splitlines()[-1])
-    secretary = db.session.scalar(
-        sa.select(User).where(User.email == "sekretaer@demo.protokol.dk"))
+    secretary = db.session.scalar(sa.select(User).where(User.email == "sekretaer@demo.protokol.dk"))
     assert [b.id for b in secretary.bodies] == [
-        db.session.scalar(sa.text("SELECT body_id FROM meetings WHERE id = :id"),
-                          {"id": meeting_id})]
+        db.session.scalar(
+            sa.text("SELECT body_id FROM meetings WHERE id = :id"), {"id": meeting_id}
+        )
+    ]
     lonborg = db.session.scalar(sa.select(User).where(User.email == "lonborg@demo.protokol.dk"))
     assert lonborg.member.name == "Mogens Lønborg"
     response = attempt(client, csrf_token, "sekretaer@demo.protokol.dk", DEMO_PASSWORD)
@@ -427,8 +493,11 @@ def test_production_cookies_are_secure():
 def _create_production_app(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     """Build the production app in a fresh interpreter (the settings are read from the
     environment when `protokol.config` is imported)."""
-    environ = {k: v for k, v in os.environ.items()
-               if k not in {"SECRET_KEY", "PROTOKOL_ENV", "DATABASE_URL"}}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "PROTOKOL_ENV", "DATABASE_URL"}
+    }
     environ.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", **env})
     code = (
         "from protokol import create_app\n"
@@ -436,8 +505,14 @@ def _create_production_app(tmp_path: Path, **env: str) -> subprocess.CompletedPr
         "print(app.config['SESSION_COOKIE_SECURE'], app.config['REMEMBER_COOKIE_SECURE'],"
         " app.config['TESTING'])\n"
     )
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):

@@ -51,7 +51,11 @@ def closed_item(db, demo_id, factories) -> int:
     """A closed item 15 (lukket punkt) with content on the demo meeting."""
     meeting = db.session.get(Meeting, demo_id)
     item = factories.item(
-        meeting, 15, title="Personalesag", is_closed=True, case_number="2010-999999",
+        meeting,
+        15,
+        title="Personalesag",
+        is_closed=True,
+        case_number="2010-999999",
         summary="Fortrolig oplysning om en ansat.",
     )
     factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")
@@ -99,9 +103,9 @@ def test_demo_if_empty_on_a_database_with_meetings_does_not_load(runner, db, mak
     assert "not loaded" in result.output
     assert last_line(result.stdout) == str(other.id)
     assert count(db, Meeting) == 1
-    assert db.session.scalar(
-        sa.select(Body).where(Body.name == demo_data()["body"]["name"])
-    ) is None
+    assert (
+        db.session.scalar(sa.select(Body).where(Body.name == demo_data()["body"]["name"])) is None
+    )
 
 
 # --------------------------------------------------------------------------- export
@@ -169,8 +173,9 @@ def test_import_of_the_same_meeting_again_fails(runner, db, demo_id):
 
 def test_import_of_invalid_json_names_line_and_column(runner, db, tmp_path):
     path = tmp_path / "broken.json"
-    path.write_text('{\n  "format": "protokol.meeting",\n  "version": 1,\n  oops\n}\n',
-                    encoding="utf-8")
+    path.write_text(
+        '{\n  "format": "protokol.meeting",\n  "version": 1,\n  oops\n}\n', encoding="utf-8"
+    )
     result = runner.invoke(args=["meeting", "import", str(path)])
     assert result.exit_code != 0
     assert "not valid JSON" in result.output
@@ -188,8 +193,10 @@ def test_import_of_a_schema_invalid_file_lists_pointer_and_reason(runner, db, tm
     assert result.exit_code != 0
     assert "nothing was imported; 2 problem(s)" in result.output
     assert "/format: 'protokol.meeting' was expected" in result.output
-    assert ("/meeting/items/0/motions/1/vote/parties/Ø: "
-            "'maybe' is not one of ['for', 'against', 'abstain']") in result.output
+    assert (
+        "/meeting/items/0/motions/1/vote/parties/Ø: "
+        "'maybe' is not one of ['for', 'against', 'abstain']"
+    ) in result.output
     assert nothing_imported(db)
 
 
@@ -308,8 +315,12 @@ def test_closed_item_shows_only_number_and_title(runner, closed_item, tmp_path, 
     text = pdf_text(data) if fmt == "pdf" else normalise(data.decode("utf-8"))
     assert "15. Personalesag" in text
     assert "Lukket punkt." in text
-    for secret in ("Fortrolig oplysning", "Hemmeligt ændringsforslag", "2010-999999",
-                   "Indstillingen blev godkendt."):
+    for secret in (
+        "Fortrolig oplysning",
+        "Hemmeligt ændringsforslag",
+        "2010-999999",
+        "Indstillingen blev godkendt.",
+    ):
         assert secret not in text
     # The open item is unaffected.
     assert "For stemte: 3 (V, O, C)" in text
@@ -318,8 +329,7 @@ def test_closed_item_shows_only_number_and_title(runner, closed_item, tmp_path, 
 @pytest.mark.parametrize("fmt", ["txt", "html", "pdf"])
 def test_closed_item_with_include_closed_shows_its_content(runner, closed_item, tmp_path, fmt):
     out = tmp_path / f"minutes.{fmt}"
-    result = render(runner, str(closed_item), "--format", fmt, "--include-closed",
-                    "-o", str(out))
+    result = render(runner, str(closed_item), "--format", fmt, "--include-closed", "-o", str(out))
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     text = pdf_text(data) if fmt == "pdf" else normalise(data.decode("utf-8"))

@@ -106,8 +106,11 @@ def record(factories, vote: Vote, positions: dict[str, str | None], actor) -> No
     for letter, position in positions.items():
         before = vote.version
         set_party_position(
-            vote, factories.party(letter), Position(position) if position else None,
-            expected_version=before, actor=actor,
+            vote,
+            factories.party(letter),
+            Position(position) if position else None,
+            expected_version=before,
+            actor=actor,
         )
         assert vote.version == before + 1, letter
 
@@ -129,9 +132,11 @@ def counts(result: Tally) -> tuple[int, int, int]:
 
 def state(db, vote: Vote) -> dict:
     """The vote as stored, read back with plain SQL (not from the session's objects)."""
-    row = db.session.execute(
-        sa.select(Vote.__table__).where(Vote.__table__.c.id == vote.id)
-    ).one()._asdict()
+    row = (
+        db.session.execute(sa.select(Vote.__table__).where(Vote.__table__.c.id == vote.id))
+        .one()
+        ._asdict()
+    )
     row.pop("modified_at")
     parties = db.session.execute(
         sa.select(PartyVote.__table__.c.party_id, PartyVote.__table__.c.position)
@@ -143,8 +148,11 @@ def state(db, vote: Vote) -> dict:
         .where(MemberVote.__table__.c.vote_id == vote.id)
         .order_by(MemberVote.__table__.c.member_id)
     ).all()
-    return {"vote": row, "parties": [tuple(r) for r in parties],
-            "members": [tuple(r) for r in members]}
+    return {
+        "vote": row,
+        "parties": [tuple(r) for r in parties],
+        "members": [tuple(r) for r in members],
+    }
 
 
 def audit_entries(db, since: int = 0, entity: str | None = None) -> list[AuditEntry]:
@@ -219,21 +227,22 @@ def test_a_party_can_be_corrected_and_cleared(db, factories, vote, secretary):
 def test_two_sessions_at_the_same_version_the_second_change_is_refused(db, factories, vote):
     set_actor(db.session, None)
     seen = vote.version  # both secretaries' pages show this version
-    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=seen,
-                       actor=None)
+    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=seen, actor=None)
     db.session.commit()
     saved = state(db, vote)
     audit_before = last_audit_id(db)
 
     with pytest.raises(VoteConflict) as caught:
-        set_party_position(vote, factories.party("B"), Position.AGAINST, expected_version=seen,
-                           actor=None)
+        set_party_position(
+            vote, factories.party("B"), Position.AGAINST, expected_version=seen, actor=None
+        )
     assert caught.value.vote is vote
     assert "ændret et andet sted" in str(caught.value)
     # Nor does the second secretary overwrite the first one's party.
     with pytest.raises(VoteConflict):
-        set_party_position(vote, factories.party("A"), Position.AGAINST, expected_version=seen,
-                           actor=None)
+        set_party_position(
+            vote, factories.party("A"), Position.AGAINST, expected_version=seen, actor=None
+        )
     db.session.commit()
 
     assert state(db, vote) == saved
@@ -249,8 +258,9 @@ def test_a_session_holding_an_older_row_cannot_write_it(db, factories, vote, sec
     try:
         stale = other.get(Vote, vote.id)
         assert stale.version == 1
-        set_party_position(vote, factories.party("A"), Position.FOR, expected_version=1,
-                           actor=secretary)
+        set_party_position(
+            vote, factories.party("A"), Position.FOR, expected_version=1, actor=secretary
+        )
         db.session.commit()
 
         stale.is_open = False
@@ -266,33 +276,52 @@ def test_a_session_holding_an_older_row_cannot_write_it(db, factories, vote, sec
 #: Every versioned change: (name, setup, change). `setup` brings the vote to where the
 #: change makes sense; `change(vote, factories, version)` makes it.
 CHANGES = [
-    ("party", None,
-     lambda v, f, n: set_party_position(v, f.party("A"), Position.FOR,
-                                        expected_version=n, actor=None)),
-    ("clear party",
-     lambda v, f: set_party_position(v, f.party("A"), Position.FOR, expected_version=None,
-                                     actor=None),
-     lambda v, f, n: set_party_position(v, f.party("A"), None, expected_version=n, actor=None)),
-    ("member", None,
-     lambda v, f, n: set_member_position(v, f.members["A 2"], MemberPosition.AGAINST,
-                                         expected_version=n, actor=None)),
-    ("rest", None,
-     lambda v, f, n: set_unrecorded_parties(v, Position.AGAINST, expected_version=n,
-                                            actor=None)),
+    (
+        "party",
+        None,
+        lambda v, f, n: set_party_position(
+            v, f.party("A"), Position.FOR, expected_version=n, actor=None
+        ),
+    ),
+    (
+        "clear party",
+        lambda v, f: set_party_position(
+            v, f.party("A"), Position.FOR, expected_version=None, actor=None
+        ),
+        lambda v, f, n: set_party_position(v, f.party("A"), None, expected_version=n, actor=None),
+    ),
+    (
+        "member",
+        None,
+        lambda v, f, n: set_member_position(
+            v, f.members["A 2"], MemberPosition.AGAINST, expected_version=n, actor=None
+        ),
+    ),
+    (
+        "rest",
+        None,
+        lambda v, f, n: set_unrecorded_parties(v, Position.AGAINST, expected_version=n, actor=None),
+    ),
     ("close", None, lambda v, f, n: close_vote(v, expected_version=n, actor=None)),
-    ("reopen",
-     lambda v, f: close_vote(v, expected_version=None, actor=None),
-     lambda v, f, n: reopen_vote(v, expected_version=n, actor=None)),
-    ("without vote", None,
-     lambda v, f, n: set_without_vote(v, Outcome.ADOPTED, expected_version=n, actor=None)),
-    ("result sentence", None,
-     lambda v, f, n: set_result_sentence(v, ResultMode.OMITTED, expected_version=n,
-                                         actor=None)),
+    (
+        "reopen",
+        lambda v, f: close_vote(v, expected_version=None, actor=None),
+        lambda v, f, n: reopen_vote(v, expected_version=n, actor=None),
+    ),
+    (
+        "without vote",
+        None,
+        lambda v, f, n: set_without_vote(v, Outcome.ADOPTED, expected_version=n, actor=None),
+    ),
+    (
+        "result sentence",
+        None,
+        lambda v, f, n: set_result_sentence(v, ResultMode.OMITTED, expected_version=n, actor=None),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("setup", "change"), [c[1:] for c in CHANGES],
-                         ids=[c[0] for c in CHANGES])
+@pytest.mark.parametrize(("setup", "change"), [c[1:] for c in CHANGES], ids=[c[0] for c in CHANGES])
 def test_every_change_on_a_stale_version_is_refused(db, factories, vote, setup, change):
     if setup:
         setup(vote, factories)
@@ -307,8 +336,7 @@ def test_every_change_on_a_stale_version_is_refused(db, factories, vote, setup, 
     assert state(db, vote) == saved
 
 
-@pytest.mark.parametrize(("setup", "change"), [c[1:] for c in CHANGES],
-                         ids=[c[0] for c in CHANGES])
+@pytest.mark.parametrize(("setup", "change"), [c[1:] for c in CHANGES], ids=[c[0] for c in CHANGES])
 def test_the_same_request_twice_is_accepted_and_the_version_moves_once(
     db, factories, vote, setup, change
 ):
@@ -330,8 +358,7 @@ def test_the_same_request_twice_is_accepted_and_the_version_moves_once(
 
 def test_expected_version_none_skips_the_check(db, factories, vote):
     changed_elsewhere(db, vote)
-    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=None,
-                       actor=None)
+    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=None, actor=None)
     assert [pv.position for pv in vote.party_votes] == [Position.FOR]
 
 
@@ -341,8 +368,13 @@ def test_expected_version_none_skips_the_check(db, factories, vote):
 def test_member_exceptions_split_the_party(db, factories, vote, secretary):
     record(factories, vote, FIRST_VOTE, secretary)
     version = vote.version
-    set_member_position(vote, factories.members["A 2"], MemberPosition.FOR,
-                        expected_version=version, actor=secretary)
+    set_member_position(
+        vote,
+        factories.members["A 2"],
+        MemberPosition.FOR,
+        expected_version=version,
+        actor=secretary,
+    )
     assert vote.version == version + 1
 
     result = tally(vote)
@@ -351,16 +383,22 @@ def test_member_exceptions_split_the_party(db, factories, vote, secretary):
     assert side(result, "against") == ["A 1", "A 3", "B", "F", "Ø"]
     assert result.outcome is Outcome.REJECTED
 
-    set_member_position(vote, factories.members["A 3"], MemberPosition.NOT_VOTING,
-                        expected_version=vote.version, actor=secretary)
+    set_member_position(
+        vote,
+        factories.members["A 3"],
+        MemberPosition.NOT_VOTING,
+        expected_version=vote.version,
+        actor=secretary,
+    )
     result = tally(vote)
     assert counts(result) == (4, 4, 0)
     assert [s.member.name for s in result.not_voting] == ["A 3"]
     assert result.outcome is Outcome.REJECTED  # a tie is not adopted
 
     # None: A 2 follows the party again.
-    set_member_position(vote, factories.members["A 2"], None, expected_version=vote.version,
-                        actor=secretary)
+    set_member_position(
+        vote, factories.members["A 2"], None, expected_version=vote.version, actor=secretary
+    )
     db.session.commit()
     result = tally(vote)
     assert counts(result) == (3, 5, 0)
@@ -371,8 +409,7 @@ def test_member_exceptions_split_the_party(db, factories, vote, secretary):
 
 
 def test_independent_votes_as_a_member(db, factories, admin):
-    meeting = factories.meeting({"A": 3, "B": 1, "F": 1, "Ø": 1, "V": 1, "O": 1, "C": 1,
-                                 None: 1})
+    meeting = factories.meeting({"A": 3, "B": 1, "F": 1, "Ø": 1, "V": 1, "O": 1, "C": 1, None: 1})
     item = factories.item(meeting)
     vote = open_vote(factories.motion(item, proposer="C 1"), actor=admin)
     record(factories, vote, FIRST_VOTE, admin)
@@ -381,8 +418,13 @@ def test_independent_votes_as_a_member(db, factories, admin):
     assert [s.member.name for s in result.unrecorded] == ["Løsgænger 1"]
     assert any("Løsgænger 1" in w for w in result.warnings)
 
-    set_member_position(vote, factories.members["Løsgænger 1"], MemberPosition.ABSTAIN,
-                        expected_version=vote.version, actor=admin)
+    set_member_position(
+        vote,
+        factories.members["Løsgænger 1"],
+        MemberPosition.ABSTAIN,
+        expected_version=vote.version,
+        actor=admin,
+    )
     result = tally(vote)
     assert counts(result) == (3, 6, 1)
     assert side(result, "abstain") == ["Løsgænger 1"]
@@ -403,8 +445,13 @@ def test_member_not_present_is_refused(db, factories, admin, how):
     saved = state(db, vote)
 
     with pytest.raises(VoteError, match="A 1 er ikke til stede ved punktet"):
-        set_member_position(vote, factories.members["A 1"], MemberPosition.FOR,
-                            expected_version=vote.version, actor=admin)
+        set_member_position(
+            vote,
+            factories.members["A 1"],
+            MemberPosition.FOR,
+            expected_version=vote.version,
+            actor=admin,
+        )
     db.session.rollback()
     assert state(db, vote) == saved
 
@@ -433,8 +480,7 @@ def test_rest_gives_every_unrecorded_present_party_the_position(db, factories, a
 
 def test_rest_leaves_independents_alone(db, factories, admin):
     meeting = factories.meeting({"A": 1, "V": 1, None: 1}, order="A V")
-    vote = open_vote(factories.motion(factories.item(meeting), proposer="A 1"),
-                     actor=admin)
+    vote = open_vote(factories.motion(factories.item(meeting), proposer="A 1"), actor=admin)
     set_unrecorded_parties(vote, Position.FOR, expected_version=vote.version, actor=admin)
     result = tally(vote)
     assert side(result, "for") == ["A", "V"]
@@ -452,16 +498,29 @@ def test_closed_vote_refuses_changes_until_reopened(db, factories, vote, secreta
     saved = state(db, vote)
 
     refused = [
-        lambda: set_party_position(vote, factories.party("A"), Position.FOR,
-                                   expected_version=vote.version, actor=secretary),
-        lambda: set_party_position(vote, factories.party("A"), None,
-                                   expected_version=vote.version, actor=secretary),
-        lambda: set_member_position(vote, factories.members["A 2"], MemberPosition.FOR,
-                                    expected_version=vote.version, actor=secretary),
-        lambda: set_without_vote(vote, Outcome.ADOPTED, expected_version=vote.version,
-                                 actor=secretary),
-        lambda: set_result_sentence(vote, ResultMode.CUSTOM, "Forslaget faldt.",
-                                    expected_version=vote.version, actor=secretary),
+        lambda: set_party_position(
+            vote, factories.party("A"), Position.FOR, expected_version=vote.version, actor=secretary
+        ),
+        lambda: set_party_position(
+            vote, factories.party("A"), None, expected_version=vote.version, actor=secretary
+        ),
+        lambda: set_member_position(
+            vote,
+            factories.members["A 2"],
+            MemberPosition.FOR,
+            expected_version=vote.version,
+            actor=secretary,
+        ),
+        lambda: set_without_vote(
+            vote, Outcome.ADOPTED, expected_version=vote.version, actor=secretary
+        ),
+        lambda: set_result_sentence(
+            vote,
+            ResultMode.CUSTOM,
+            "Forslaget faldt.",
+            expected_version=vote.version,
+            actor=secretary,
+        ),
     ]
     for change in refused:
         with pytest.raises(VoteError, match="Afstemningen er lukket"):
@@ -470,14 +529,16 @@ def test_closed_vote_refuses_changes_until_reopened(db, factories, vote, secreta
         assert state(db, vote) == saved
 
     # Asking for what is already recorded is still fine on a closed vote.
-    set_party_position(vote, factories.party("A"), Position.AGAINST,
-                       expected_version=vote.version, actor=secretary)
+    set_party_position(
+        vote, factories.party("A"), Position.AGAINST, expected_version=vote.version, actor=secretary
+    )
     close_vote(vote, expected_version=vote.version, actor=secretary)
     assert state(db, vote) == saved
 
     reopen_vote(vote, expected_version=vote.version, actor=secretary)
-    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=vote.version,
-                       actor=secretary)
+    set_party_position(
+        vote, factories.party("A"), Position.FOR, expected_version=vote.version, actor=secretary
+    )
     db.session.commit()
     assert vote.is_open is True
     assert counts(tally(vote)) == (6, 3, 0)
@@ -488,8 +549,9 @@ def test_rest_on_a_closed_vote_is_refused(db, factories, vote, secretary):
     record(factories, vote, {"V": "for"}, secretary)
     close_vote(vote, expected_version=vote.version, actor=secretary)
     with pytest.raises(VoteError, match="Afstemningen er lukket"):
-        set_unrecorded_parties(vote, Position.AGAINST, expected_version=vote.version,
-                               actor=secretary)
+        set_unrecorded_parties(
+            vote, Position.AGAINST, expected_version=vote.version, actor=secretary
+        )
 
 
 # --------------------------------------------------------------------------- without a vote
@@ -527,24 +589,31 @@ def test_result_sentence_modes(db, factories, vote, secretary):
 
     for text in ("", "   \n "):
         with pytest.raises(VoteError, match="Skriv den sætning"):
-            set_result_sentence(vote, ResultMode.CUSTOM, text, expected_version=vote.version,
-                                actor=secretary)
+            set_result_sentence(
+                vote, ResultMode.CUSTOM, text, expected_version=vote.version, actor=secretary
+            )
     with pytest.raises(VoteError, match="for lang"):
-        set_result_sentence(vote, ResultMode.CUSTOM, "x" * 2001, expected_version=vote.version,
-                            actor=secretary)
+        set_result_sentence(
+            vote, ResultMode.CUSTOM, "x" * 2001, expected_version=vote.version, actor=secretary
+        )
     assert (vote.result_mode, vote.result_text, vote.version) == (ResultMode.DEFAULT, "", 1)
 
-    set_result_sentence(vote, ResultMode.CUSTOM, "  Forslaget faldt.  ",
-                        expected_version=vote.version, actor=secretary)
+    set_result_sentence(
+        vote,
+        ResultMode.CUSTOM,
+        "  Forslaget faldt.  ",
+        expected_version=vote.version,
+        actor=secretary,
+    )
     assert (vote.result_mode, vote.result_text) == (ResultMode.CUSTOM, "Forslaget faldt.")
 
     # Omitted (as after the seed's adopted amendment) keeps no text.
-    set_result_sentence(vote, ResultMode.OMITTED, "ignored", expected_version=vote.version,
-                        actor=secretary)
+    set_result_sentence(
+        vote, ResultMode.OMITTED, "ignored", expected_version=vote.version, actor=secretary
+    )
     assert (vote.result_mode, vote.result_text) == (ResultMode.OMITTED, "")
 
-    set_result_sentence(vote, ResultMode.DEFAULT, expected_version=vote.version,
-                        actor=secretary)
+    set_result_sentence(vote, ResultMode.DEFAULT, expected_version=vote.version, actor=secretary)
     db.session.commit()
     assert state(db, vote)["vote"]["result_mode"] == "default"
     assert state(db, vote)["vote"]["result_text"] == ""
@@ -555,17 +624,18 @@ def test_result_sentence_modes(db, factories, vote, secretary):
 
 
 def test_decision_with_a_standard_sentence_or_own_text(db, factories, item, secretary):
-    decision = set_decision(item, "approved_as_amended", "", actor=secretary,
-                            known_keys=KNOWN_KEYS)
+    decision = set_decision(item, "approved_as_amended", "", actor=secretary, known_keys=KNOWN_KEYS)
     db.session.commit()
     assert item.decision is decision
     assert (decision.result_key, decision.result_text) == ("approved_as_amended", "")
 
-    set_decision(item, "", "  Udvalget anbefalede indstillingen.  ", actor=secretary,
-                 known_keys=KNOWN_KEYS)
+    set_decision(
+        item, "", "  Udvalget anbefalede indstillingen.  ", actor=secretary, known_keys=KNOWN_KEYS
+    )
     db.session.commit()
     assert (item.decision.result_key, item.decision.result_text) == (
-        "", "Udvalget anbefalede indstillingen."
+        "",
+        "Udvalget anbefalede indstillingen.",
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision)) == 1
 
@@ -575,8 +645,7 @@ def test_decision_with_an_unknown_key_is_refused(db, factories, item, secretary)
     db.session.commit()
 
     with pytest.raises(VoteError, match="Ukendt standardsætning"):
-        set_decision(item, "approved_by_acclamation", "", actor=secretary,
-                     known_keys=KNOWN_KEYS)
+        set_decision(item, "approved_by_acclamation", "", actor=secretary, known_keys=KNOWN_KEYS)
     with pytest.raises(VoteError, match="for lang"):
         set_decision(item, "", "x" * 5001, actor=secretary, known_keys=KNOWN_KEYS)
     db.session.rollback()
@@ -591,8 +660,13 @@ def recorded(db, factories, item, vote, secretary) -> Vote:
     """A vote with the seed's first vote recorded, a split, a decision, and a second motion
     without a vote; committed."""
     record(factories, vote, FIRST_VOTE, secretary)
-    set_member_position(vote, factories.members["A 2"], MemberPosition.ABSTAIN,
-                        expected_version=vote.version, actor=secretary)
+    set_member_position(
+        vote,
+        factories.members["A 2"],
+        MemberPosition.ABSTAIN,
+        expected_version=vote.version,
+        actor=secretary,
+    )
     factories.motion(item, proposer="B 1")
     set_decision(item, "approved", "", actor=secretary, known_keys=KNOWN_KEYS)
     db.session.commit()
@@ -601,21 +675,28 @@ def recorded(db, factories, item, vote, secretary) -> Vote:
 
 LOCKED_CHANGES = {
     "open vote": lambda v, f: open_vote(v.motion.item.motions[1], actor=None),
-    "party": lambda v, f: set_party_position(v, f.party("A"), Position.FOR,
-                                             expected_version=v.version, actor=None),
-    "clear party": lambda v, f: set_party_position(v, f.party("A"), None,
-                                                   expected_version=v.version, actor=None),
-    "member": lambda v, f: set_member_position(v, f.members["A 2"], MemberPosition.FOR,
-                                               expected_version=v.version, actor=None),
+    "party": lambda v, f: set_party_position(
+        v, f.party("A"), Position.FOR, expected_version=v.version, actor=None
+    ),
+    "clear party": lambda v, f: set_party_position(
+        v, f.party("A"), None, expected_version=v.version, actor=None
+    ),
+    "member": lambda v, f: set_member_position(
+        v, f.members["A 2"], MemberPosition.FOR, expected_version=v.version, actor=None
+    ),
     "member follows party": lambda v, f: set_member_position(
-        v, f.members["A 2"], None, expected_version=v.version, actor=None),
+        v, f.members["A 2"], None, expected_version=v.version, actor=None
+    ),
     "close": lambda v, f: close_vote(v, expected_version=v.version, actor=None),
-    "without vote": lambda v, f: set_without_vote(v, Outcome.ADOPTED,
-                                                  expected_version=v.version, actor=None),
+    "without vote": lambda v, f: set_without_vote(
+        v, Outcome.ADOPTED, expected_version=v.version, actor=None
+    ),
     "result sentence": lambda v, f: set_result_sentence(
-        v, ResultMode.OMITTED, expected_version=v.version, actor=None),
-    "decision": lambda v, f: set_decision(v.motion.item, "rejected", "", actor=None,
-                                          known_keys=KNOWN_KEYS),
+        v, ResultMode.OMITTED, expected_version=v.version, actor=None
+    ),
+    "decision": lambda v, f: set_decision(
+        v.motion.item, "rejected", "", actor=None, known_keys=KNOWN_KEYS
+    ),
 }
 
 
@@ -653,8 +734,9 @@ def test_rest_and_reopen_are_refused_when_the_minutes_are_approved(
     saved = (state(db, partial), state(db, closed))
 
     with pytest.raises(RecordLocked):
-        set_unrecorded_parties(partial, Position.AGAINST, expected_version=partial.version,
-                               actor=secretary)
+        set_unrecorded_parties(
+            partial, Position.AGAINST, expected_version=partial.version, actor=secretary
+        )
     db.session.rollback()
     with pytest.raises(RecordLocked):
         reopen_vote(closed, expected_version=closed.version, actor=secretary)
@@ -668,22 +750,28 @@ def test_rest_and_reopen_are_refused_when_the_minutes_are_approved(
 def test_party_change_writes_an_update_entry_with_before_after_and_actor(
     db, factories, meeting, item, vote, secretary
 ):
-    set_party_position(vote, factories.party("V"), Position.FOR, expected_version=vote.version,
-                       actor=secretary)
+    set_party_position(
+        vote, factories.party("V"), Position.FOR, expected_version=vote.version, actor=secretary
+    )
     db.session.commit()
     party_vote = vote.party_votes[0]
 
     [created] = audit_entries(db, entity="party_votes")
     assert created.action is AuditAction.CREATE
     assert created.before is None
-    assert created.after == {"id": party_vote.id, "vote_id": vote.id,
-                             "party_id": factories.party("V").id, "position": "for"}
+    assert created.after == {
+        "id": party_vote.id,
+        "vote_id": vote.id,
+        "party_id": factories.party("V").id,
+        "position": "for",
+    }
     assert (created.actor_id, created.actor_label) == (secretary.id, secretary.email)
     assert (created.meeting_id, created.item_id) == (meeting.id, item.id)
 
     since = last_audit_id(db)
-    set_party_position(vote, factories.party("V"), Position.AGAINST,
-                       expected_version=vote.version, actor=secretary)
+    set_party_position(
+        vote, factories.party("V"), Position.AGAINST, expected_version=vote.version, actor=secretary
+    )
     db.session.commit()
 
     [entry] = audit_entries(db, since)
@@ -702,16 +790,23 @@ def test_party_change_writes_an_update_entry_with_before_after_and_actor(
 
 def test_clearing_a_position_writes_a_delete_entry(db, factories, item, vote, secretary):
     record(factories, vote, {"V": "for"}, secretary)
-    set_member_position(vote, factories.members["A 2"], MemberPosition.AGAINST,
-                        expected_version=vote.version, actor=secretary)
+    set_member_position(
+        vote,
+        factories.members["A 2"],
+        MemberPosition.AGAINST,
+        expected_version=vote.version,
+        actor=secretary,
+    )
     db.session.commit()
     party_vote, member_vote = vote.party_votes[0], vote.member_votes[0]
     since = last_audit_id(db)
 
-    set_party_position(vote, factories.party("V"), None, expected_version=vote.version,
-                       actor=secretary)
-    set_member_position(vote, factories.members["A 2"], None, expected_version=vote.version,
-                        actor=secretary)
+    set_party_position(
+        vote, factories.party("V"), None, expected_version=vote.version, actor=secretary
+    )
+    set_member_position(
+        vote, factories.members["A 2"], None, expected_version=vote.version, actor=secretary
+    )
     db.session.commit()
 
     assert vote.party_votes == [] and vote.member_votes == []
@@ -729,17 +824,24 @@ def test_clearing_a_position_writes_a_delete_entry(db, factories, item, vote, se
 def test_vote_changes_are_audited(db, factories, item, vote, secretary):
     since = last_audit_id(db)
     set_without_vote(vote, Outcome.REJECTED, expected_version=vote.version, actor=secretary)
-    set_result_sentence(vote, ResultMode.CUSTOM, "Forslaget faldt.",
-                        expected_version=vote.version, actor=secretary)
+    set_result_sentence(
+        vote, ResultMode.CUSTOM, "Forslaget faldt.", expected_version=vote.version, actor=secretary
+    )
     close_vote(vote, expected_version=vote.version, actor=secretary)
     db.session.commit()
 
     entries = audit_entries(db, since, "votes")
     assert [(e.action, e.before, e.after) for e in entries] == [
-        (AuditAction.UPDATE, {"is_without_vote": False, "outcome_without_vote": None},
-         {"is_without_vote": True, "outcome_without_vote": "rejected"}),
-        (AuditAction.UPDATE, {"result_mode": "default", "result_text": ""},
-         {"result_mode": "custom", "result_text": "Forslaget faldt."}),
+        (
+            AuditAction.UPDATE,
+            {"is_without_vote": False, "outcome_without_vote": None},
+            {"is_without_vote": True, "outcome_without_vote": "rejected"},
+        ),
+        (
+            AuditAction.UPDATE,
+            {"result_mode": "default", "result_text": ""},
+            {"result_mode": "custom", "result_text": "Forslaget faldt."},
+        ),
         (AuditAction.UPDATE, {"is_open": True}, {"is_open": False}),
     ]
     assert all(e.entity_id == vote.id and e.item_id == item.id for e in entries)
@@ -748,8 +850,13 @@ def test_vote_changes_are_audited(db, factories, item, vote, secretary):
 
 def test_member_exception_and_decision_are_audited(db, factories, item, vote, secretary):
     since = last_audit_id(db)
-    set_member_position(vote, factories.members["A 2"], MemberPosition.NOT_VOTING,
-                        expected_version=vote.version, actor=secretary)
+    set_member_position(
+        vote,
+        factories.members["A 2"],
+        MemberPosition.NOT_VOTING,
+        expected_version=vote.version,
+        actor=secretary,
+    )
     set_decision(item, "approved", "", actor=secretary, known_keys=KNOWN_KEYS)
     db.session.commit()
     set_decision(item, "approved_as_amended", "", actor=secretary, known_keys=KNOWN_KEYS)
@@ -771,8 +878,9 @@ def test_member_exception_and_decision_are_audited(db, factories, item, vote, se
 def test_changes_without_an_actor_are_the_command_line(db, factories, vote):
     set_actor(db.session, None)
     since = last_audit_id(db)
-    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=vote.version,
-                       actor=None)
+    set_party_position(
+        vote, factories.party("A"), Position.FOR, expected_version=vote.version, actor=None
+    )
     db.session.commit()
     [entry] = audit_entries(db, since)
     assert (entry.actor_id, entry.actor_label) == (None, "kommandolinje")
