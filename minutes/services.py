@@ -13,7 +13,7 @@ from meetings.locking import ensure_editable
 from meetings.models import AgendaItem, Member, Party
 from minutes.models import ProtocolRemark, RemarkCoParty, RemarkKind, RemarkStatus
 from protokol.extensions import db
-from protokol.ordering import delete_from, move, next_position
+from protokol.ordering import compact, delete_from, move, next_position
 
 MAX_REMARK = 20_000
 
@@ -83,7 +83,9 @@ def update_remark_text(remark: ProtocolRemark, text: str, *, actor: Any) -> Prot
 def delete_remark(remark: ProtocolRemark, *, actor: Any) -> None:
     """Remove a remark (the audit trail keeps what it was)."""
     ensure_editable(remark.item.meeting)
-    delete_from(remark.item, "remarks", remark)
+    item = remark.item
+    delete_from(item, "remarks", remark)
+    compact(item.remarks)
     db.session.flush()
 
 

@@ -13,7 +13,7 @@ from meetings.models import AgendaItem, Member, Party
 from meetings.services import seated_members
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
-from protokol.ordering import delete_from, move, next_position
+from protokol.ordering import compact, delete_from, move, next_position
 
 MAX_TEXT = 100_000
 
@@ -101,5 +101,7 @@ def move_motion(motion: Motion, offset: int, *, actor: Any) -> None:
 def delete_motion(motion: Motion, *, actor: Any) -> None:
     """Withdraw a motion and its vote (the audit trail keeps what it was)."""
     ensure_editable(motion.item.meeting)
-    delete_from(motion.item, "motions", motion)
+    item = motion.item
+    delete_from(item, "motions", motion)
+    compact(item.motions)
     db.session.flush()

@@ -43,8 +43,7 @@ def move(rows: Sequence[Positioned], row: Positioned, offset: int) -> None:
 
 
 def delete_from(parent: object, collection: str, row: object) -> None:
-    """Delete `row` from `parent.<collection>` so that the audit trail logs it, then close
-    the gap in the positions.
+    """Delete `row` from `parent.<collection>` so that the audit trail logs it.
 
     The row is deleted with `Session.delete` (cascading to its own rows) rather than
     removed from the list: an orphan removed from a list loses its parent before the
@@ -53,4 +52,3 @@ def delete_from(parent: object, collection: str, row: object) -> None:
     db.session.delete(row)
     db.session.flush()
     db.session.expire(parent, [collection])
-    compact(getattr(parent, collection))

@@ -21,7 +21,9 @@ from protokol.extensions import db as _db
 from protokol.extensions import limiter
 from tests.factories import Factories
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+#: shared/ lies beside the checkout (as on the developers' machines and in CI).
+SHARED = Path(os.environ.get("PROTOKOL_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+REFERENCE = SHARED / "reference"
 
 
 def pytest_report_header(config) -> str:
