@@ -235,3 +235,34 @@ def post(client, csrf_token):
         return client.post(url, data=payload, **kwargs)
 
     return do
+
+
+@pytest.fixture
+def demo_id(app) -> int:
+    """The demo meeting of 6 December 2010, loaded; its id."""
+    from protokol.cli import load_demo
+
+    meeting_id, created = load_demo()
+    assert created
+    return meeting_id
+
+
+@pytest.fixture
+def closed_item(db, demo_id, factories) -> int:
+    """A closed item 15 (lukket punkt) with content on the demo meeting; the meeting's id."""
+    from meetings.models import Meeting
+    from motions.models import MotionKind
+
+    meeting = db.session.get(Meeting, demo_id)
+    item = factories.item(
+        meeting,
+        15,
+        title="Personalesag",
+        is_closed=True,
+        case_number="2010-999999",
+        summary="Fortrolig oplysning om en ansat.",
+    )
+    factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")
+    factories.decision(item, "approved")
+    db.session.commit()
+    return demo_id

@@ -10,14 +10,11 @@ import pytest
 
 from minutes.interchange import import_meeting
 from protokol.cli import demo_data
+from tests.helpers import normalise
 
 DECISION_HEADING = "Beskæftigelses- og Integrationsudvalgets beslutning den 06.12.2010"
 #: The pressed party-level position buttons of the open vote (not the split-up ones).
 PARTY_PRESSED = "table[data-open-vote] td.buttons > form > button.pos[aria-pressed=true]"
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.fixture

@@ -7,35 +7,9 @@ from datetime import datetime
 import pytest
 
 from meetings.models import Meeting
-from motions.models import MotionKind
-from protokol.cli import load_demo
 
 BODY = "Beskæftigelses- og Integrationsudvalget"
 ITEM_14 = "Endeligt udkast til ny integrationspolitik 2011-2014"
-
-
-@pytest.fixture
-def demo_id(app) -> int:
-    meeting_id, created = load_demo()
-    assert created
-    return meeting_id
-
-
-@pytest.fixture
-def closed_item(db, demo_id, factories) -> int:
-    """A closed item 15 (lukket punkt) with content on the demo meeting."""
-    meeting = db.session.get(Meeting, demo_id)
-    item = factories.item(
-        meeting,
-        15,
-        title="Personalesag",
-        is_closed=True,
-        case_number="2010-999999",
-        summary="Fortrolig oplysning om en ansat.",
-    )
-    factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")
-    db.session.commit()
-    return demo_id
 
 
 def test_index_without_meetings(client):

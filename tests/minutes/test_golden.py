@@ -11,12 +11,9 @@ import pytest
 from pypdf import PdfReader
 
 from protokol.cli import load_demo
+from tests.helpers import normalise
 
 DECISION_HEADING = "Beskæftigelses- og Integrationsudvalgets beslutning den 06.12.2010"
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.split())
 
 
 def reference_decision(reference_dir: Path) -> str:

@@ -3,15 +3,12 @@ item; closed items redacted; user text escaped everywhere."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from meetings.models import CaseSection, Meeting
 from minutes.models import RemarkKind
 from motions.models import MotionKind
-from protokol.cli import load_demo
+from tests.helpers import pdf_text
 
 DECISION_HEADING = "Beskæftigelses- og Integrationsudvalgets beslutning den 06.12.2010"
 DECISION_LINES = (
@@ -27,39 +24,6 @@ DECISION_LINES = (
 )
 HOSTILE = '<script>alert(1)</script> og <b>& "citat"'
 SECRETS = ("Fortrolig oplysning", "Hemmeligt ændringsforslag", "2010-999999")
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def pdf_text(data: bytes) -> str:
-    return normalise(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
-
-
-@pytest.fixture
-def demo_id(app) -> int:
-    meeting_id, created = load_demo()
-    assert created
-    return meeting_id
-
-
-@pytest.fixture
-def closed_item(db, demo_id, factories) -> int:
-    """A closed item 15 (lukket punkt) with content on the demo meeting."""
-    meeting = db.session.get(Meeting, demo_id)
-    item = factories.item(
-        meeting,
-        15,
-        title="Personalesag",
-        is_closed=True,
-        case_number="2010-999999",
-        summary="Fortrolig oplysning om en ansat.",
-    )
-    factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")
-    factories.decision(item, "approved")
-    db.session.commit()
-    return demo_id
 
 
 @pytest.fixture

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from meetings.models import Body, Meeting, Member, Party
 from minutes.interchange import dumps, export_meeting
-from motions.models import MotionKind
-from protokol.cli import DEMO_FILE, demo_data, load_demo
+from protokol.cli import DEMO_FILE, demo_data
+from tests.helpers import normalise, pdf_text
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "protokol" / "demo" / DEMO_FILE
 DECISION_HEADING = "Beskæftigelses- og Integrationsudvalgets beslutning den 06.12.2010"
@@ -29,39 +27,6 @@ def nothing_imported(db) -> bool:
 
 def last_line(output: str) -> str:
     return output.strip().splitlines()[-1]
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def pdf_text(data: bytes) -> str:
-    return normalise(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
-
-
-@pytest.fixture
-def demo_id(app) -> int:
-    meeting_id, created = load_demo()
-    assert created
-    return meeting_id
-
-
-@pytest.fixture
-def closed_item(db, demo_id, factories) -> int:
-    """A closed item 15 (lukket punkt) with content on the demo meeting."""
-    meeting = db.session.get(Meeting, demo_id)
-    item = factories.item(
-        meeting,
-        15,
-        title="Personalesag",
-        is_closed=True,
-        case_number="2010-999999",
-        summary="Fortrolig oplysning om en ansat.",
-    )
-    factories.motion(item, MotionKind.AMENDMENT, party="C", text="Hemmeligt ændringsforslag.")
-    factories.decision(item, "approved")
-    db.session.commit()
-    return demo_id
 
 
 # --------------------------------------------------------------------------- demo
