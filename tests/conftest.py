@@ -21,9 +21,12 @@ from protokol.extensions import db as _db
 from protokol.extensions import limiter
 from tests.factories import Factories
 
-#: shared/ lies beside the checkout (as on the developers' machines and in CI).
+#: shared/ lies beside the checkout (as on the developers' machines and in CI). A copy of
+#: its reference files is kept in tests/data/reference for a checkout elsewhere; a test
+#: checks that the copy equals shared/ whenever shared/ is there.
 SHARED = Path(os.environ.get("PROTOKOL_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-REFERENCE = SHARED / "reference"
+VENDORED_REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
+REFERENCE = SHARED / "reference" if (SHARED / "reference").is_dir() else VENDORED_REFERENCE
 
 
 def pytest_report_header(config) -> str:

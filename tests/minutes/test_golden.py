@@ -126,3 +126,15 @@ def test_meeting_pdf_has_page_numbers_metadata_and_embedded_font(runner, demo_me
         "høringssvar",
     ):
         assert word in full
+
+
+def test_vendored_reference_equals_shared():
+    """tests/data/reference is a copy of shared/reference, for checkouts without shared/."""
+    from tests.conftest import SHARED, VENDORED_REFERENCE
+
+    if not (SHARED / "reference").is_dir():
+        return
+    for name in ("item-14-decision.txt", "item-14-case.md"):
+        assert (VENDORED_REFERENCE / name).read_bytes() == (
+            SHARED / "reference" / name
+        ).read_bytes()
