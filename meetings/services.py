@@ -99,6 +99,13 @@ def present_for_meeting(meeting: Meeting) -> dict[int, SeatedMember]:
     }
 
 
+def parties_present(body: Body, present: dict[int, SeatedMember]) -> list[Party]:
+    """The parties with members among `present`, in the body's order."""
+    return sort_parties(
+        body, list({s.party.id: s.party for s in present.values() if s.party}.values())
+    )
+
+
 def present_for_item(item: AgendaItem) -> dict[int, SeatedMember]:
     """Members taking part in `item`: the meeting's attendance with the item's exceptions
     (arrived late, left, inhabil) applied."""

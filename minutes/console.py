@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from meetings.locking import RecordLocked, is_locked
 from meetings.models import AgendaItem, Meeting, Member, Party
-from meetings.services import present_for_item, sort_parties
+from meetings.services import SeatedMember, parties_present, present_for_item
 from minutes.context import build_decision
 from minutes.forms import RemarkForm
 from minutes.models import ProtocolRemark, RemarkKind
@@ -99,13 +99,12 @@ def _style_dirs() -> tuple[str, ...]:
     return tuple(current_app.config["PROTOKOL_STYLE_DIRS"])
 
 
-def proposer_choices(item: AgendaItem) -> list[tuple[str, str]]:
+def proposer_choices(
+    item: AgendaItem, present: dict[int, SeatedMember] | None = None
+) -> list[tuple[str, str]]:
     """Members and parties present for the item, in the body's order."""
-    present = present_for_item(item)
-    body = item.meeting.body
-    parties = sort_parties(
-        body, list({s.party.id: s.party for s in present.values() if s.party}.values())
-    )
+    present = present_for_item(item) if present is None else present
+    parties = parties_present(item.meeting.body, present)
     rank = {p.id: i for i, p in enumerate(parties)}
     members = sorted(
         present.values(),
@@ -121,9 +120,7 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
     meeting: Meeting = item.meeting
     body = meeting.body
     present = present_for_item(item)
-    parties = sort_parties(
-        body, list({s.party.id: s.party for s in present.values() if s.party}.values())
-    )
+    parties = parties_present(body, present)
     by_party: dict[int, list] = {}
     independents = []
     for seated in sorted(present.values(), key=lambda s: s.member.name):
@@ -175,7 +172,7 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
         "previous_item": items[index - 1] if index > 0 else None,
         "next_item": items[index + 1] if index + 1 < len(items) else None,
         "motion_form": extra.pop("motion_form", None)
-        or MotionForm(formdata=None, proposer_choices=proposer_choices(item)),
+        or MotionForm(formdata=None, proposer_choices=proposer_choices(item, present)),
         "decision_form": extra.pop("decision_form", None)
         or DecisionForm(
             formdata=None,
@@ -511,9 +508,7 @@ def add_protocol_remark(item_id: int):
     meeting (accepted into the minutes)."""
     item = _item_or_404(item_id)
     present = present_for_item(item)
-    parties = sort_parties(
-        item.meeting.body, list({s.party.id: s.party for s in present.values() if s.party}.values())
-    )
+    parties = parties_present(item.meeting.body, present)
     form = RemarkForm(parties=parties, members=list(present.values()))
     if not form.validate():
         return _render(item, 400, remark_form=form, error=_form_errors(form))

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meetings.models import AgendaItem, Body, Member, Party
-from meetings.services import SeatedMember, body_size, party_rank, present_for_item
+from meetings.services import (
+    SeatedMember,
+    body_size,
+    parties_present,
+    party_rank,
+    present_for_item,
+)
 from motions.models import Motion
 from protokol.extensions import db
 from votes.models import (
@@ -316,7 +322,10 @@ def set_unrecorded_parties(
     """Give every present party without a recorded position `position` (nothing to do,
     as after a double click, when every present party has one)."""
     recorded = {pv.party_id for pv in vote.party_votes}
-    parties = {s.party.id: s.party for s in present_for_item(vote.motion.item).values() if s.party}
+    parties = {
+        p.id: p
+        for p in parties_present(vote.motion.item.meeting.body, present_for_item(vote.motion.item))
+    }
     missing = [party for party_id, party in parties.items() if party_id not in recorded]
     if not missing:
         return vote
