@@ -201,6 +201,9 @@ class Meeting(Audited, TimestampMixin, db.Model):
     )
     #: After this moment members can no longer file protocol remarks (local time).
     remarks_deadline_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: When the agenda was made public (UTC); until then the public sees only the date,
+    #: time and place. Opening the meeting publishes it at the latest.
+    agenda_published_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     body: Mapped[Body] = relationship(back_populates="meetings")
     items: Mapped[list[AgendaItem]] = relationship(
