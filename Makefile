@@ -11,9 +11,9 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser
+.PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser translations messages
 
-install: $(STAMP)
+install: $(STAMP) translations
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
-migrate: $(STAMP)
+# The interface's message catalogues (protokol/translations/<lang>/LC_MESSAGES/messages.po).
+CATALOGUES := $(wildcard protokol/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGUES:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing interface texts: re-extract them and update every catalogue.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o protokol/translations/messages.pot \
+	  --no-location --omit-header --ignore-dirs='.venv tests migrations bench' .
+	$(BIN)/pybabel update -i protokol/translations/messages.pot -d protokol/translations \
+	  --no-fuzzy-matching --omit-header
+
+migrate: $(STAMP) translations
 	$(FLASK) db upgrade
 
 demo: migrate
@@ -46,10 +60,10 @@ browser:
 	  fi; \
 	fi
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) translations
 	env -u DATABASE_URL $(BIN)/python -m pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) translations
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -13,7 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from protokol.config import CONFIGS, default_sqlite_uri
-from protokol.extensions import csrf, db, limiter, login_manager, migrate
+from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate
+from protokol.i18n import init_app as init_i18n
+from protokol.i18n import select_locale
 
 
 @event.listens_for(Engine, "connect")
@@ -69,6 +71,8 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_i18n(app)
 
     _import_models()
     _register_blueprints(app)

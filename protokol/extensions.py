@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in `create_app`."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -35,3 +36,5 @@ login_manager.login_message = "Log ind for at se siden."
 login_manager.session_protection = "strong"
 #: Rate limits (login throttling). Storage from RATELIMIT_STORAGE_URI; memory by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+#: Interface language (Danish by default, English); the minutes keep their style's language.
+babel = Babel()
