@@ -30,10 +30,10 @@ translations: $(CATALOGUES:.po=.mo)
 
 # After changing interface texts: re-extract them and update every catalogue.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o protokol/translations/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o protokol/translations/messages.pot \
 	  --no-location --omit-header --ignore-dirs='.venv tests migrations bench' .
 	$(BIN)/pybabel update -i protokol/translations/messages.pot -d protokol/translations \
-	  --no-fuzzy-matching --omit-header
+	  --no-fuzzy-matching
 
 migrate: $(STAMP) translations
 	$(FLASK) db upgrade

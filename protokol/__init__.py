@@ -123,6 +123,8 @@ def _register_cli(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from flask import render_template
+    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
     from flask_login import current_user
     from flask_wtf.csrf import CSRFError
 
@@ -141,7 +143,7 @@ def _register_hooks(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         db.session.rollback()
-        message = (
+        message = _(
             "Formularen er udløbet eller mangler sikkerhedsnøglen. Genindlæs siden og prøv igen."
         )
         return render_template("error.html", code=400, message=message), 400
@@ -149,12 +151,14 @@ def _register_hooks(app: Flask) -> None:
     def error_page(code: int, message: str):
         def handler(_error):
             db.session.rollback()
-            return render_template("error.html", code=code, message=message), code
+            return render_template("error.html", code=code, message=str(message)), code
 
         return handler
 
-    app.register_error_handler(403, error_page(403, "Du har ikke adgang til denne side."))
-    app.register_error_handler(404, error_page(404, "Siden findes ikke."))
-    app.register_error_handler(405, error_page(405, "Metoden er ikke tilladt her."))
-    app.register_error_handler(413, error_page(413, "Filen er for stor."))
-    app.register_error_handler(429, error_page(429, "For mange forsøg. Vent lidt, og prøv igen."))
+    app.register_error_handler(403, error_page(403, _l("Du har ikke adgang til denne side.")))
+    app.register_error_handler(404, error_page(404, _l("Siden findes ikke.")))
+    app.register_error_handler(405, error_page(405, _l("Metoden er ikke tilladt her.")))
+    app.register_error_handler(413, error_page(413, _l("Filen er for stor.")))
+    app.register_error_handler(
+        429, error_page(429, _l("For mange forsøg. Vent lidt, og prøv igen."))
+    )

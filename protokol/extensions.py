@@ -1,6 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in `create_app`."""
 
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -9,6 +9,12 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+
+def N_(text: str) -> str:
+    """Mark a text for translation where it is defined; it is translated where used."""
+    return text
+
 
 #: Naming convention for every constraint, so that migrations name them the same way
 #: on SQLite and PostgreSQL.
@@ -32,7 +38,9 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Log ind for at se siden."
+#: Translated per request by localize_callback; N_ marks it for extraction.
+login_manager.login_message = N_("Log ind for at se siden.")
+login_manager.localize_callback = gettext
 login_manager.session_protection = "strong"
 #: Rate limits (login throttling). Storage from RATELIMIT_STORAGE_URI; memory by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

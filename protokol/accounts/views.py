@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from protokol.accounts.forms import LoginForm
@@ -50,7 +51,7 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         g.login_failed = True
-        form.password.errors.append("Forkert e-mail eller adgangskode.")
+        form.password.errors.append(_("Forkert e-mail eller adgangskode."))
         return render_template("accounts/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
@@ -61,5 +62,5 @@ def login():
 def logout():
     """Roles: anyone logged in. Log out."""
     logout_user()
-    flash("Du er logget ud.", "info")
+    flash(_("Du er logget ud."), "info")
     return redirect(url_for("meetings.index"))

@@ -22,6 +22,8 @@ def _extracted_ids(tmp_path: Path) -> set[str]:
             str(ROOT / "babel.cfg"),
             "-k",
             "_l",
+            "-k",
+            "N_",
             "-o",
             str(pot),
             "--no-location",
@@ -69,3 +71,17 @@ def test_browser_language_and_explicit_choice(client):
 def test_unknown_language_falls_back_to_danish(client):
     page = client.get("/?lang=xx", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="da">' in page
+
+
+def test_error_pages_and_login_follow_the_language(client, csrf_token):
+    response = client.get("/no-such-page?lang=en")
+    assert response.status_code == 404
+    assert "The page does not exist." in response.get_data(as_text=True)
+
+    page = client.get("/login").get_data(as_text=True)
+    assert "Password" in page and "Adgangskode" not in page
+    response = client.post(
+        "/login", data={"email": "nobody@example.org", "password": "x", "csrf_token": csrf_token()}
+    )
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.get_data(as_text=True)
