@@ -51,6 +51,8 @@ def _api_error(error: ApiError) -> Response:
     return _json({"error": {"code": error.status, "message": error.message}}, error.status)
 
 
+@bp.errorhandler(404)
+@bp.errorhandler(405)
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     db.session.rollback()
@@ -459,7 +461,7 @@ def _events(items: list[AgendaItem], vote_id: int | None = None) -> list[dict[st
     return events
 
 
-@bp.get("/popolo/vote-events/<int:vote_id>")
+@bp.get("/popolo/vote-events/<int:vote_id>", endpoint="vote_event")
 @allow(PUBLIC)
 def vote_event_view(vote_id: int) -> Response:
     """Roles: everyone. A published vote as a Popolo VoteEvent."""
