@@ -150,7 +150,6 @@ class Serializer:
                 "name": f"Protokol – {self.municipality}",
                 "body": url("bodies"),
                 "website": url_for("meetings.index", _external=True),
-                "product": "https://github.com/protokol/protokol",
             }
         )
         if self.license:

@@ -68,18 +68,18 @@ def _serializer() -> Serializer:
 # --- lists ------------------------------------------------------------------------------
 
 
-def _page_url(query: ListQuery, page: int) -> str:
+def _page_url(page: int) -> str:
     args = {k: v for k, v in request.args.items() if k != "page"}
     return url_for(request.endpoint, **(request.view_args or {}), **args, page=page, _external=True)
 
 
 def _list(data: list[dict[str, Any]], total: int, query: ListQuery) -> Response:
     info = pagination(total, query)
-    links = {"first": _page_url(query, 1), "last": _page_url(query, info["totalPages"])}
+    links = {"first": _page_url(1), "last": _page_url(info["totalPages"])}
     if query.page > 1:
-        links["prev"] = _page_url(query, min(query.page - 1, info["totalPages"]))
+        links["prev"] = _page_url(min(query.page - 1, info["totalPages"]))
     if query.page < info["totalPages"]:
-        links["next"] = _page_url(query, query.page + 1)
+        links["next"] = _page_url(query.page + 1)
     return _json({"data": data, "pagination": info, "links": links})
 
 
