@@ -24,6 +24,14 @@ class Config:
     ATTACHMENTS_DIR: str | None = os.environ.get("PROTOKOL_ATTACHMENTS_DIR")
     #: Where frozen (published) minutes PDFs are stored, by checksum; outside the web root.
     MINUTES_DIR: str | None = os.environ.get("PROTOKOL_MINUTES_DIR")
+    #: The municipality the open-data API (OParl) presents as its Body.
+    PROTOKOL_MUNICIPALITY = os.environ.get("PROTOKOL_MUNICIPALITY", "Københavns Kommune")
+    #: The municipality's website, shown in the OParl Body (optional).
+    PROTOKOL_MUNICIPALITY_WEBSITE = os.environ.get("PROTOKOL_MUNICIPALITY_WEBSITE", "")
+    #: URL of the licence of the open data (optional), shown in OParl System and Body.
+    PROTOKOL_OPEN_DATA_LICENSE = os.environ.get("PROTOKOL_OPEN_DATA_LICENSE", "")
+    #: First year of any municipal 4-year term (valgperiode): 2010 gives 2010–2013, 2014–2017…
+    PROTOKOL_TERM_ANCHOR_YEAR = int(os.environ.get("PROTOKOL_TERM_ANCHOR_YEAR", "2010"))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     #: Largest attachment (bilag) accepted, in bytes.
     MAX_ATTACHMENT_BYTES = int(os.environ.get("PROTOKOL_MAX_ATTACHMENT_BYTES", 15 * 1024 * 1024))

@@ -80,6 +80,7 @@ def world(app, db, make_user, factories):
         "correction_id": 1,
         "filename": "protokol.css",
         "year": date(2010, 1, 1).year,
+        "body_key": 1,
     }
     assert db.session.get(AgendaItem, item.id) and db.session.get(Motion, motion.id)
     return {"users": users, "samples": samples}
