@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +47,7 @@ from meetings.models import Body, Member, Party, Seat, SeatRole
 from minutes.styles import DEFAULT_STYLE, StyleError, available_styles, load_style
 from protokol.accounts.models import Role, User
 from protokol.auth import allow
-from protokol.extensions import db
+from protokol.extensions import N_, db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,8 +56,8 @@ T = TypeVar("T")
 #: The party choice for a seat without a party.
 INDEPENDENT = "uden-parti"
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y"]
-BAD_DATE = "Skriv datoen som 2010-12-06 eller 06.12.2010."
-CONFLICT = (
+BAD_DATE = _l("Skriv datoen som 2010-12-06 eller 06.12.2010.")
+CONFLICT = _l(
     "Ændringen kunne ikke gemmes, fordi de samme oplysninger blev ændret samtidig."
     " Se siden igen, og prøv en gang til."
 )
@@ -63,23 +65,24 @@ CONFLICT = (
 
 # --- Forms ----------------------------------------------------------------------------
 
-#: WTForms' own messages in Danish, for any validator that has no message of its own.
+#: WTForms' own messages in Danish, for any validator that has no message of its own; they
+#: are translated with the interface (N_ marks them, `_DanishMessages` translates them).
 _DANISH = {
-    "This field is required.": "Udfyld feltet.",
-    "Not a valid choice.": "Vælg en af mulighederne.",
-    "Invalid Choice: could not coerce.": "Vælg en af mulighederne.",
+    "This field is required.": N_("Udfyld feltet."),
+    "Not a valid choice.": N_("Vælg en af mulighederne."),
+    "Invalid Choice: could not coerce.": N_("Vælg en af mulighederne."),
     "Invalid choice(s): one or more data inputs could not be coerced.":
-        "Vælg blandt mulighederne.",
-    "'%(value)s' is not a valid choice for this field.": "»%(value)s« er ikke en mulighed.",
-    "'%(value)s' are not valid choices for this field.": "»%(value)s« er ikke muligheder.",
-    "Not a valid date value.": BAD_DATE,
-    "Invalid input.": "Ugyldig værdi.",
+        N_("Vælg blandt mulighederne."),
+    "'%(value)s' is not a valid choice for this field.": N_("»%(value)s« er ikke en mulighed."),
+    "'%(value)s' are not valid choices for this field.": N_("»%(value)s« er ikke muligheder."),
+    "Not a valid date value.": N_("Skriv datoen som 2010-12-06 eller 06.12.2010."),
+    "Invalid input.": N_("Ugyldig værdi."),
 }  # fmt: skip
 
 
 class _DanishMessages:
     def gettext(self, string: str) -> str:
-        return _DANISH.get(string, string)
+        return _(_DANISH[string]) if string in _DANISH else string
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.gettext(singular if n == 1 else plural)
@@ -105,7 +108,7 @@ def _name_field(label: str, missing: str, max_length: int = services.MAX_NAME_LE
         label,
         validators=[
             DataRequired(missing),
-            Length(max=max_length, message=f"Skriv højst {max_length} tegn."),
+            Length(max=max_length, message=_l("Skriv højst %(max)s tegn.", max=max_length)),
         ],
     )
 
@@ -116,62 +119,62 @@ def _date_field(label: str, *, required: str | None) -> DateField:
 
 
 class PartyForm(AdminForm):
-    letter = _name_field("Bogstav", "Skriv partiets bogstav.", services.MAX_LETTER_LENGTH)
-    name = _name_field("Navn", "Skriv partiets navn.")
+    letter = _name_field(_l("Bogstav"), _l("Skriv partiets bogstav."), services.MAX_LETTER_LENGTH)
+    name = _name_field(_l("Navn"), _l("Skriv partiets navn."))
 
 
 class BodyForm(AdminForm):
-    name = _name_field("Navn", "Skriv udvalgets navn.")
+    name = _name_field(_l("Navn"), _l("Skriv udvalgets navn."))
     genitive_name = _name_field(
-        "Navn i ejefald",
-        "Skriv navnet i ejefald, fx »Beskæftigelses- og Integrationsudvalgets«.",
+        _l("Navn i ejefald"),
+        _l("Skriv navnet i ejefald, fx »Beskæftigelses- og Integrationsudvalgets«."),
     )
     minutes_style = SelectField(
-        "Protokolstil",
-        validators=[DataRequired("Vælg en protokolstil.")],
-        invalid_choice_message="Vælg en af de tilgængelige protokolstile.",
+        _l("Protokolstil"),
+        validators=[DataRequired(_l("Vælg en protokolstil."))],
+        invalid_choice_message=_l("Vælg en af de tilgængelige protokolstile."),
     )
     party_order = TextAreaField(
-        "Partiernes rækkefølge",
-        validators=[Length(max=2000, message="Skriv højst 2000 tegn.")],
+        _l("Partiernes rækkefølge"),
+        validators=[Length(max=2000, message=_l("Skriv højst 2000 tegn."))],
         render_kw={"rows": 3},
     )
 
 
 class MemberForm(AdminForm):
-    name = _name_field("Navn", "Skriv et navn.")
+    name = _name_field(_l("Navn"), _l("Skriv et navn."))
 
 
 class SeatForm(AdminForm):
     body = SelectField(
-        "Udvalg",
+        _l("Udvalg"),
         coerce=_optional_int,
-        validators=[DataRequired("Vælg et udvalg.")],
-        invalid_choice_message="Vælg et af udvalgene.",
-        invalid_value_message="Vælg et af udvalgene.",
+        validators=[DataRequired(_l("Vælg et udvalg."))],
+        invalid_choice_message=_l("Vælg et af udvalgene."),
+        invalid_value_message=_l("Vælg et af udvalgene."),
     )
     party = SelectField(
-        "Parti",
-        validators=[DataRequired("Vælg et parti, eller vælg løsgænger.")],
-        invalid_choice_message="Vælg et af partierne, eller vælg løsgænger.",
+        _l("Parti"),
+        validators=[DataRequired(_l("Vælg et parti, eller vælg løsgænger."))],
+        invalid_choice_message=_l("Vælg et af partierne, eller vælg løsgænger."),
     )
     role = SelectField(
-        "Rolle",
+        _l("Rolle"),
         choices=[SelectChoice(r.value, label) for r, label in SEAT_ROLE_LABELS.items()],
         default=SeatRole.MEMBER.value,
-        validators=[DataRequired("Vælg en rolle.")],
-        invalid_choice_message="Vælg formand, næstformand, medlem eller stedfortræder.",
+        validators=[DataRequired(_l("Vælg en rolle."))],
+        invalid_choice_message=_l("Vælg formand, næstformand, medlem eller stedfortræder."),
     )
-    starts_on = _date_field("Første dag", required="Skriv pladsens første dag.")
-    ends_on = _date_field("Sidste dag (tom, mens pladsen varer)", required=None)
+    starts_on = _date_field(_l("Første dag"), required=_l("Skriv pladsens første dag."))
+    ends_on = _date_field(_l("Sidste dag (tom, mens pladsen varer)"), required=None)
 
     def validate_ends_on(self, field: DateField) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
-            raise ValidationError("Sidste dag kan ikke ligge før første dag.")
+            raise ValidationError(_l("Sidste dag kan ikke ligge før første dag."))
 
 
 class EndSeatForm(AdminForm):
-    ends_on = _date_field("Sidste dag", required="Skriv pladsens sidste dag.")
+    ends_on = _date_field(_l("Sidste dag"), required=_l("Skriv pladsens sidste dag."))
 
 
 class ConfirmForm(AdminForm):
@@ -180,59 +183,59 @@ class ConfirmForm(AdminForm):
 
 class _UserFields(AdminForm):
     name = StringField(
-        "Navn",
-        validators=[Length(max=services.MAX_NAME_LENGTH, message="Skriv højst 200 tegn.")],
+        _l("Navn"),
+        validators=[Length(max=services.MAX_NAME_LENGTH, message=_l("Skriv højst 200 tegn."))],
     )
     role = SelectField(
-        "Rolle",
+        _l("Rolle"),
         choices=[SelectChoice(r.value, label) for r, label in USER_ROLE_LABELS.items()],
         default=Role.SECRETARY.value,
-        validators=[DataRequired("Vælg en rolle.")],
-        invalid_choice_message="Vælg administrator, sekretær eller medlem.",
+        validators=[DataRequired(_l("Vælg en rolle."))],
+        invalid_choice_message=_l("Vælg administrator, sekretær eller medlem."),
     )
     bodies = SelectMultipleField(
-        "Udvalg (kun for sekretærer)",
+        _l("Udvalg (kun for sekretærer)"),
         coerce=int,
-        invalid_choice_message="Vælg blandt de udvalg, der findes.",
-        invalid_value_message="Vælg blandt de udvalg, der findes.",
+        invalid_choice_message=_l("Vælg blandt de udvalg, der findes."),
+        invalid_value_message=_l("Vælg blandt de udvalg, der findes."),
         render_kw={"size": 6},
     )
     member = SelectField(
-        "Medlem (kun for rollen medlem)",
+        _l("Medlem (kun for rollen medlem)"),
         coerce=_optional_int,
-        invalid_choice_message="Vælg et af medlemmerne.",
-        invalid_value_message="Vælg et af medlemmerne.",
+        invalid_choice_message=_l("Vælg et af medlemmerne."),
+        invalid_value_message=_l("Vælg et af medlemmerne."),
     )
 
 
 class UserCreateForm(_UserFields):
     email = EmailField(
-        "E-mail",
+        _l("E-mail"),
         validators=[
-            DataRequired("Skriv en e-mailadresse."),
-            Length(max=services.MAX_EMAIL_LENGTH, message="Skriv højst 254 tegn."),
+            DataRequired(_l("Skriv en e-mailadresse.")),
+            Length(max=services.MAX_EMAIL_LENGTH, message=_l("Skriv højst 254 tegn.")),
         ],
         render_kw={"autocomplete": "off"},
     )
     password = PasswordField(
-        "Adgangskode (tom: der dannes en, som vises én gang)",
+        _l("Adgangskode (tom: der dannes en, som vises én gang)"),
         validators=[
             Optional(),
-            Length(min=10, message="Adgangskoden skal have mindst 10 tegn."),
-            Length(max=1000, message="Skriv højst 1000 tegn."),
+            Length(min=10, message=_l("Adgangskoden skal have mindst 10 tegn.")),
+            Length(max=1000, message=_l("Skriv højst 1000 tegn.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class UserEditForm(_UserFields):
-    is_active = BooleanField("Aktiv (kan logge ind)")
+    is_active = BooleanField(_l("Aktiv (kan logge ind)"))
     password = PasswordField(
-        "Ny adgangskode (tom: uændret)",
+        _l("Ny adgangskode (tom: uændret)"),
         validators=[
             Optional(),
-            Length(min=10, message="Adgangskoden skal have mindst 10 tegn."),
-            Length(max=1000, message="Skriv højst 1000 tegn."),
+            Length(min=10, message=_l("Adgangskoden skal have mindst 10 tegn.")),
+            Length(max=1000, message=_l("Skriv højst 1000 tegn.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -341,7 +344,8 @@ def _body_form(body: Body | None, styles: list[str]) -> BodyForm:
         choices.insert(
             0,
             SelectChoice(
-                body.minutes_style, f"{body.minutes_style} (findes ikke eller kan ikke læses)"
+                body.minutes_style,
+                _("%(style)s (findes ikke eller kan ikke læses)", style=body.minutes_style),
             ),
         )
     form.minutes_style.choices = choices
@@ -378,7 +382,7 @@ def body_new():
     )
     if body is None:
         return _render_body_form(form, None, status or 400)
-    flash(f"Udvalget {body.name} er oprettet.", "info")
+    flash(_("Udvalget %(name)s er oprettet.", name=body.name), "info")
     return redirect(url_for("admin.bodies"))
 
 
@@ -404,7 +408,7 @@ def body_edit(body_id: int):
     )
     if result is None:
         return _render_body_form(form, body, status or 400)
-    flash(f"Udvalget {body.name} er gemt.", "info")
+    flash(_("Udvalget %(name)s er gemt.", name=body.name), "info")
     return redirect(url_for("admin.bodies"))
 
 
@@ -430,7 +434,7 @@ def party_new():
     party, status = _apply(form, lambda: services.create_party(form.letter.data, form.name.data))
     if party is None:
         return render_template("admin/party_form.html", form=form, party=None), status
-    flash(f"Partiet {party.letter} er oprettet.", "info")
+    flash(_("Partiet %(letter)s er oprettet.", letter=party.letter), "info")
     return redirect(url_for("admin.parties"))
 
 
@@ -448,7 +452,7 @@ def party_edit(party_id: int):
     )
     if result is None:
         return render_template("admin/party_form.html", form=form, party=party), status
-    flash(f"Partiet {party.letter} er gemt.", "info")
+    flash(_("Partiet %(letter)s er gemt.", letter=party.letter), "info")
     return redirect(url_for("admin.parties"))
 
 
@@ -478,7 +482,7 @@ def member_new():
     member, status = _apply(form, lambda: services.create_member(form.name.data))
     if member is None:
         return render_template("admin/member_new.html", form=form), status
-    flash(f"{member.name} er oprettet. Tilføj medlemmets pladser herunder.", "info")
+    flash(_("%(name)s er oprettet. Tilføj medlemmets pladser herunder.", name=member.name), "info")
     return redirect(url_for("admin.member_edit", member_id=member.id))
 
 
@@ -493,13 +497,13 @@ def _seat_form(seat: Seat | None = None, prefix: str = "") -> SeatForm:
             "ends_on": seat.ends_on,
         }
     form = SeatForm(data=data, prefix=prefix)
-    form.body.choices = [SelectChoice("", "Vælg udvalg …")] + [
+    form.body.choices = [SelectChoice("", _l("Vælg udvalg …"))] + [
         SelectChoice(str(b.id), b.name)
         for b in db.session.scalars(sa.select(Body).order_by(Body.name))
     ]
     form.party.choices = [
-        SelectChoice("", "Vælg parti …"),
-        SelectChoice(INDEPENDENT, "Løsgænger (uden parti)"),
+        SelectChoice("", _l("Vælg parti …")),
+        SelectChoice(INDEPENDENT, _l("Løsgænger (uden parti)")),
     ] + [
         SelectChoice(str(p.id), f"{p.letter} – {p.name}")
         for p in db.session.scalars(sa.select(Party).order_by(Party.letter))
@@ -549,7 +553,7 @@ def member_edit(member_id: int):
     result, status = _apply(form, lambda: services.update_member(member, name=form.name.data))
     if result is None:
         return _render_member(member, form=form, status=status or 400)
-    flash(f"{member.name} er gemt.", "info")
+    flash(_("%(name)s er gemt.", name=member.name), "info")
     return redirect(url_for("admin.member_edit", member_id=member.id))
 
 
@@ -570,7 +574,7 @@ def seat_new(member_id: int):
     )
     if seat is None:
         return _render_member(member, seat_form=form, status=status or 400)
-    flash(f"Pladsen i {body.name} er tilføjet.", "info")
+    flash(_("Pladsen i %(body)s er tilføjet.", body=body.name), "info")
     return redirect(url_for("admin.member_edit", member_id=member.id))
 
 
@@ -597,7 +601,7 @@ def seat_edit(seat_id: int):
     )
     if result is None:
         return render_template("admin/seat_form.html", form=form, seat=seat), status
-    flash("Pladsen er gemt.", "info")
+    flash(_("Pladsen er gemt."), "info")
     return redirect(url_for("admin.member_edit", member_id=seat.member_id))
 
 
@@ -613,7 +617,7 @@ def seat_end(seat_id: int):
     result, status = _apply(form, lambda: services.end_seat(seat, form.ends_on.data))
     if result is None:
         return _render_member(member, end_forms={seat.id: form}, status=status or 400)
-    flash(f"Pladsen i {seat.body.name} er afsluttet.", "info")
+    flash(_("Pladsen i %(body)s er afsluttet.", body=seat.body.name), "info")
     return redirect(url_for("admin.member_edit", member_id=member.id))
 
 
@@ -643,7 +647,7 @@ def _user_choices(form: _UserFields) -> None:
         SelectChoice(str(b.id), b.name)
         for b in db.session.scalars(sa.select(Body).order_by(Body.name))
     ]
-    form.member.choices = [SelectChoice("", "Intet medlem")] + [
+    form.member.choices = [SelectChoice("", _l("Intet medlem"))] + [
         SelectChoice(str(m.id), m.name)
         for m in db.session.scalars(sa.select(Member).order_by(Member.name))
     ]
@@ -677,12 +681,16 @@ def user_new():
     user, generated = created
     if generated:
         flash(
-            f"Brugeren {user.email} er oprettet med adgangskoden {generated}. Den vises kun"
-            " denne ene gang; giv den videre på en sikker måde.",
+            _(
+                "Brugeren %(email)s er oprettet med adgangskoden %(password)s. Den vises kun"
+                " denne ene gang; giv den videre på en sikker måde.",
+                email=user.email,
+                password=generated,
+            ),
             "password",
         )
     else:
-        flash(f"Brugeren {user.email} er oprettet.", "info")
+        flash(_("Brugeren %(email)s er oprettet.", email=user.email), "info")
     return redirect(url_for("admin.users"))
 
 
@@ -718,7 +726,7 @@ def user_edit(user_id: int):
     )
     if result is None:
         return _render_user_form(form, user, status or 400)
-    flash(f"Brugeren {user.email} er gemt.", "info")
+    flash(_("Brugeren %(email)s er gemt.", email=user.email), "info")
     return redirect(url_for("admin.users"))
 
 
@@ -736,5 +744,5 @@ def user_deactivate(user_id: int):
     )
     if result is None:
         return _render_users(form, status or 400)
-    flash(f"Brugeren {user.email} er deaktiveret.", "info")
+    flash(_("Brugeren %(email)s er deaktiveret.", email=user.email), "info")
     return redirect(url_for("admin.users"))

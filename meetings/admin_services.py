@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from meetings.locking import LOCKED_STATES
 from meetings.models import Body, BodyParty, Meeting, Member, Party, Seat, SeatRole
@@ -39,15 +42,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 #: How the roles read in Danish.
 SEAT_ROLE_LABELS = {
-    SeatRole.CHAIR: "Formand",
-    SeatRole.VICE_CHAIR: "Næstformand",
-    SeatRole.MEMBER: "Medlem",
-    SeatRole.SUBSTITUTE: "Stedfortræder",
+    SeatRole.CHAIR: _l("Formand"),
+    SeatRole.VICE_CHAIR: _l("Næstformand"),
+    SeatRole.MEMBER: _l("Medlem"),
+    SeatRole.SUBSTITUTE: _l("Stedfortræder"),
 }
 USER_ROLE_LABELS = {
-    Role.ADMIN: "Administrator",
-    Role.SECRETARY: "Sekretær",
-    Role.MEMBER: "Medlem",
+    Role.ADMIN: _l("Administrator"),
+    Role.SECRETARY: _l("Sekretær"),
+    Role.MEMBER: _l("Medlem"),
 }
 
 
@@ -70,12 +73,14 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _name(value: str | None, field: str, missing: str, what: str = "Navnet") -> str:
+def _name(value: str | None, field: str, missing: object, what: object = _l("Navnet")) -> str:
     name = _text(value)
     if not name:
         raise AdminError(missing, field)
     if len(name) > MAX_NAME_LENGTH:
-        raise AdminError(f"{what} må højst have {MAX_NAME_LENGTH} tegn.", field)
+        raise AdminError(
+            _l("%(what)s må højst have %(max)s tegn.", what=what, max=MAX_NAME_LENGTH), field
+        )
     return name
 
 
@@ -95,15 +100,17 @@ def normalise_letter(letter: str | None) -> str:
 def _check_party(letter: str, name: str, party: Party | None) -> tuple[str, str]:
     letter = normalise_letter(letter)
     if not letter:
-        raise AdminError("Skriv partiets bogstav.", "letter")
+        raise AdminError(_l("Skriv partiets bogstav."), "letter")
     if len(letter) > MAX_LETTER_LENGTH:
-        raise AdminError(f"Bogstavet må højst have {MAX_LETTER_LENGTH} tegn.", "letter")
+        raise AdminError(
+            _l("Bogstavet må højst have %(max)s tegn.", max=MAX_LETTER_LENGTH), "letter"
+        )
     if ORDER_SEPARATORS.search(letter):
-        raise AdminError("Bogstavet må ikke indeholde komma eller semikolon.", "letter")
-    name = _name(name, "name", "Skriv partiets navn.")
+        raise AdminError(_l("Bogstavet må ikke indeholde komma eller semikolon."), "letter")
+    name = _name(name, "name", _l("Skriv partiets navn."))
     for other in db.session.scalars(sa.select(Party)):
         if other is not party and other.letter.casefold() == letter.casefold():
-            raise AdminError("Bogstavet findes allerede.", "letter")
+            raise AdminError(_l("Bogstavet findes allerede."), "letter")
     return letter, name
 
 
@@ -164,12 +171,19 @@ def _resolve_party_order(letters: Sequence[str]) -> list[Party]:
     parties = {p.letter: p for p in db.session.scalars(sa.select(Party))}
     unknown = [letter for letter in letters if letter not in parties]
     if unknown:
-        noun = "Ukendt parti" if len(unknown) == 1 else "Ukendte partier"
-        raise AdminError(f"{noun}: {', '.join(unknown)}.", "party_order")
+        message = ngettext(
+            "Ukendt parti: %(letters)s.",
+            "Ukendte partier: %(letters)s.",
+            len(unknown),
+            letters=", ".join(unknown),
+        )
+        raise AdminError(message, "party_order")
     seen: set[str] = set()
     for letter in letters:
         if letter in seen:
-            raise AdminError(f"Partiet {letter} står flere gange.", "party_order")
+            raise AdminError(
+                _l("Partiet %(letter)s står flere gange.", letter=letter), "party_order"
+            )
         seen.add(letter)
     return [parties[letter] for letter in letters]
 
@@ -181,18 +195,18 @@ def _check_body(
     minutes_style: str,
     styles: Sequence[str],
 ) -> tuple[str, str]:
-    name = _name(name, "name", "Skriv udvalgets navn.")
+    name = _name(name, "name", _l("Skriv udvalgets navn."))
     genitive_name = _name(
         genitive_name,
         "genitive_name",
-        "Skriv navnet i ejefald, fx »Beskæftigelses- og Integrationsudvalgets«.",
-        "Ejefaldsformen",
+        _l("Skriv navnet i ejefald, fx »Beskæftigelses- og Integrationsudvalgets«."),
+        _l("Ejefaldsformen"),
     )
     if minutes_style not in styles:
-        raise AdminError("Vælg en af de tilgængelige protokolstile.", "minutes_style")
+        raise AdminError(_l("Vælg en af de tilgængelige protokolstile."), "minutes_style")
     for other in db.session.scalars(sa.select(Body)):
         if other is not body and other.name.casefold() == name.casefold():
-            raise AdminError("Der findes allerede et udvalg med det navn.", "name")
+            raise AdminError(_l("Der findes allerede et udvalg med det navn."), "name")
     return name, genitive_name
 
 
@@ -249,7 +263,7 @@ def update_body(
 
 def create_member(name: str) -> Member:
     """Create a member (a person who holds or held seats)."""
-    member = Member(name=_name(name, "name", "Skriv et navn."))
+    member = Member(name=_name(name, "name", _l("Skriv et navn.")))
     db.session.add(member)
     db.session.flush()
     return member
@@ -257,7 +271,7 @@ def create_member(name: str) -> Member:
 
 def update_member(member: Member, *, name: str) -> Member:
     """Rename a member."""
-    member.name = _name(name, "name", "Skriv et navn.")
+    member.name = _name(name, "name", _l("Skriv et navn."))
     db.session.flush()
     return member
 
@@ -288,7 +302,7 @@ def _terms(seat: Seat) -> _SeatTerms:
 
 def _period(starts_on: date, ends_on: date | None) -> str:
     if ends_on is None:
-        return f"fra {short_date(starts_on)}"
+        return _("fra %(date)s", date=short_date(starts_on))
     return f"{short_date(starts_on)}–{short_date(ends_on)}"
 
 
@@ -307,15 +321,19 @@ def _check_locked_meetings(before: _SeatTerms | None, after: _SeatTerms | None) 
         new = after.on(meeting.body_id, day) if after else None
         if old != new:
             raise AdminError(
-                f"Ændringen berører mødet i {meeting.body.name} den {short_date(day)}, hvis"
-                " protokol er godkendt. Pladserne på det møde kan ikke ændres.",
+                _l(
+                    "Ændringen berører mødet i %(body)s den %(date)s, hvis protokol er"
+                    " godkendt. Pladserne på det møde kan ikke ændres.",
+                    body=meeting.body.name,
+                    date=short_date(day),
+                ),
                 conflict=True,
             )
 
 
 def _check_seat(member: Member, seat: Seat | None, terms: _SeatTerms) -> None:
     if terms.ends_on is not None and terms.ends_on < terms.starts_on:
-        raise AdminError("Sidste dag kan ikke ligge før første dag.", "ends_on")
+        raise AdminError(_l("Sidste dag kan ikke ligge før første dag."), "ends_on")
     for other in member.seats:
         if other is seat or other.body_id != terms.body_id:
             continue
@@ -323,8 +341,12 @@ def _check_seat(member: Member, seat: Seat | None, terms: _SeatTerms) -> None:
             other.ends_on or date.max
         ):
             raise AdminError(
-                f"{member.name} har allerede en plads i {other.body.name}"
-                f" {_period(other.starts_on, other.ends_on)}, som overlapper.",
+                _l(
+                    "%(member)s har allerede en plads i %(body)s %(period)s, som overlapper.",
+                    member=member.name,
+                    body=other.body.name,
+                    period=_period(other.starts_on, other.ends_on),
+                ),
                 "starts_on",
             )
     _check_locked_meetings(_terms(seat) if seat is not None else None, terms)
@@ -375,7 +397,8 @@ def end_seat(seat: Seat, ends_on: date) -> Seat:
     """End a lasting seat: `ends_on` is its last day."""
     if seat.ends_on is not None:
         raise AdminError(
-            f"Pladsen er allerede afsluttet den {short_date(seat.ends_on)}.", "ends_on"
+            _l("Pladsen er allerede afsluttet den %(date)s.", date=short_date(seat.ends_on)),
+            "ends_on",
         )
     terms = _SeatTerms(seat.body_id, seat.party_id, seat.role, seat.starts_on, ends_on)
     _check_seat(seat.member, seat, terms)
@@ -390,24 +413,26 @@ def end_seat(seat: Seat, ends_on: date) -> Seat:
 def _check_email(email: str | None) -> str:
     email = normalise_email(email or "")
     if not email:
-        raise AdminError("Skriv en e-mailadresse.", "email")
+        raise AdminError(_l("Skriv en e-mailadresse."), "email")
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise AdminError("Skriv en gyldig e-mailadresse, fx navn@kk.dk.", "email")
+        raise AdminError(_l("Skriv en gyldig e-mailadresse, fx navn@kk.dk."), "email")
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise AdminError("Der findes allerede en bruger med denne e-mailadresse.", "email")
+        raise AdminError(_l("Der findes allerede en bruger med denne e-mailadresse."), "email")
     return email
 
 
 def _check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminError(f"Adgangskoden skal have mindst {MIN_PASSWORD_LENGTH} tegn.", "password")
+        raise AdminError(
+            _l("Adgangskoden skal have mindst %(min)s tegn.", min=MIN_PASSWORD_LENGTH), "password"
+        )
     return password
 
 
 def _user_name(name: str | None) -> str:
     name = _text(name)
     if len(name) > MAX_NAME_LENGTH:
-        raise AdminError(f"Navnet må højst have {MAX_NAME_LENGTH} tegn.", "name")
+        raise AdminError(_l("Navnet må højst have %(max)s tegn.", max=MAX_NAME_LENGTH), "name")
     return name
 
 
@@ -417,10 +442,17 @@ def _member_for(role: Role, member_id: int | None, user: User | None) -> Member 
         return None
     member = db.session.get(Member, member_id) if member_id is not None else None
     if member is None:
-        raise AdminError("Vælg det medlem, brugeren hører til.", "member")
+        raise AdminError(_l("Vælg det medlem, brugeren hører til."), "member")
     holder = db.session.scalar(sa.select(User).where(User.member_id == member.id))
     if holder is not None and holder is not user:
-        raise AdminError(f"{member.name} har allerede en bruger ({holder.email}).", "member")
+        raise AdminError(
+            _l(
+                "%(member)s har allerede en bruger (%(email)s).",
+                member=member.name,
+                email=holder.email,
+            ),
+            "member",
+        )
     return member
 
 
@@ -432,7 +464,7 @@ def _bodies_for(role: Role, body_ids: Sequence[int]) -> list[Body]:
     for body_id in dict.fromkeys(body_ids):
         body = db.session.get(Body, body_id)
         if body is None:
-            raise AdminError("Et af de valgte udvalg findes ikke længere.", "bodies")
+            raise AdminError(_l("Et af de valgte udvalg findes ikke længere."), "bodies")
         bodies.append(body)
     return bodies
 
@@ -444,7 +476,7 @@ def _check_admins_remain(user: User, role: Role, is_active: bool, actor: User | 
     field = "role" if role != Role.ADMIN else "is_active"
     if actor is not None and actor.id == user.id:
         raise AdminError(
-            "Du kan ikke fjerne din egen administratorrolle eller deaktivere dig selv.", field
+            _l("Du kan ikke fjerne din egen administratorrolle eller deaktivere dig selv."), field
         )
     others = db.session.scalar(
         sa.select(sa.func.count(User.id)).where(
@@ -452,7 +484,7 @@ def _check_admins_remain(user: User, role: Role, is_active: bool, actor: User | 
         )
     )
     if not others:
-        raise AdminError("Der skal være mindst én aktiv administrator.", field, conflict=True)
+        raise AdminError(_l("Der skal være mindst én aktiv administrator."), field, conflict=True)
 
 
 def create_account(

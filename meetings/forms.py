@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -78,10 +79,10 @@ def _choices(*pairs: tuple[str, str]) -> list[Any]:
 
 
 def _too_long(limit: int) -> Length:
-    return Length(max=limit, message=f"Højst {limit} tegn.")
+    return Length(max=limit, message=_l("Højst %(limit)s tegn.", limit=limit))
 
 
-def _number_field(label: str, *, required: str | None = None) -> IntegerField:
+def _number_field(label: object, *, required: object | None = None) -> IntegerField:
     """A number from 1 to MAX_NUMBER; `required` is the message when it is missing (None:
     optional)."""
     first = InputRequired(required) if required else Optional()
@@ -89,9 +90,11 @@ def _number_field(label: str, *, required: str | None = None) -> IntegerField:
         label,
         validators=[
             first,
-            NumberRange(1, MAX_NUMBER, f"Nummeret skal være mellem 1 og {MAX_NUMBER}."),
+            NumberRange(
+                1, MAX_NUMBER, _l("Nummeret skal være mellem 1 og %(max)s.", max=MAX_NUMBER)
+            ),
         ],
-        invalid_value_message="Nummeret skal være et helt tal, fx 14.",
+        invalid_value_message=_l("Nummeret skal være et helt tal, fx 14."),
     )
 
 
@@ -99,57 +102,59 @@ class MeetingForm(FlaskForm):
     """A meeting's date, time and place (create and edit)."""
 
     date = DateField(
-        "Dato",
+        _l("Dato"),
         format=DATE_FORMATS,
-        validators=[InputRequired("Angiv mødets dato.")],
-        invalid_value_message="Skriv datoen som åååå-mm-dd eller dd.mm.åååå, fx 06.12.2010.",
+        validators=[InputRequired(_l("Angiv mødets dato."))],
+        invalid_value_message=_l("Skriv datoen som åååå-mm-dd eller dd.mm.åååå, fx 06.12.2010."),
     )
     time = TimeField(
-        "Klokkeslæt",
+        _l("Klokkeslæt"),
         format=TIME_FORMATS,
-        validators=[InputRequired("Angiv klokkeslættet, mødet begynder.")],
-        invalid_value_message="Skriv klokkeslættet som tt:mm, fx 15:30.",
+        validators=[InputRequired(_l("Angiv klokkeslættet, mødet begynder."))],
+        invalid_value_message=_l("Skriv klokkeslættet som tt:mm, fx 15:30."),
     )
-    location = StringField("Sted", filters=[clean_line], validators=[_too_long(300)])
+    location = StringField(_l("Sted"), filters=[clean_line], validators=[_too_long(300)])
 
 
 class NewItemForm(FlaskForm):
     """A new agenda item; the number defaults to the next free one."""
 
-    number = _number_field("Nummer")
+    number = _number_field(_l("Nummer"))
     title = StringField(
-        "Titel",
+        _l("Titel"),
         filters=[clean_line],
-        validators=[DataRequired("Skriv punktets titel."), _too_long(500)],
+        validators=[DataRequired(_l("Skriv punktets titel.")), _too_long(500)],
     )
-    case_number = StringField("Sagsnummer", filters=[clean_line], validators=[_too_long(50)])
-    is_closed = BooleanField("Lukket punkt")
+    case_number = StringField(_l("Sagsnummer"), filters=[clean_line], validators=[_too_long(50)])
+    is_closed = BooleanField(_l("Lukket punkt"))
 
 
 class ItemForm(FlaskForm):
     """An agenda item's own fields."""
 
-    number = _number_field("Nummer", required="Angiv punktets nummer.")
+    number = _number_field(_l("Nummer"), required=_l("Angiv punktets nummer."))
     title = StringField(
-        "Titel",
+        _l("Titel"),
         filters=[clean_line],
-        validators=[DataRequired("Skriv punktets titel."), _too_long(500)],
+        validators=[DataRequired(_l("Skriv punktets titel.")), _too_long(500)],
     )
-    case_number = StringField("Sagsnummer", filters=[clean_line], validators=[_too_long(50)])
-    administration = StringField("Forvaltning", filters=[clean_line], validators=[_too_long(200)])
+    case_number = StringField(_l("Sagsnummer"), filters=[clean_line], validators=[_too_long(50)])
+    administration = StringField(
+        _l("Forvaltning"), filters=[clean_line], validators=[_too_long(200)]
+    )
     summary = TextAreaField(
-        "Resumé", filters=[clean_text], validators=[_too_long(MAX_TEXT)], render_kw={"rows": 5}
+        _l("Resumé"), filters=[clean_text], validators=[_too_long(MAX_TEXT)], render_kw={"rows": 5}
     )
-    is_closed = BooleanField("Lukket punkt")
+    is_closed = BooleanField(_l("Lukket punkt"))
 
 
 class MoveForm(FlaskForm):
     """Move a row one place up or down (the button's value)."""
 
     direction = SelectField(
-        "Retning",
-        choices=_choices(("up", "Op"), ("down", "Ned")),
-        invalid_choice_message="Vælg op eller ned.",
+        _l("Retning"),
+        choices=_choices(("up", _l("Op")), ("down", _l("Ned"))),
+        invalid_choice_message=_l("Vælg op eller ned."),
     )
 
 
@@ -157,9 +162,9 @@ class ClosedForm(FlaskForm):
     """Mark an item closed (lukket punkt) or open."""
 
     closed = SelectField(
-        "Lukket",
-        choices=_choices(("1", "Lukket"), ("0", "Åbent")),
-        invalid_choice_message="Vælg lukket eller åbent.",
+        _l("Lukket"),
+        choices=_choices(("1", _l("Lukket")), ("0", _l("Åbent"))),
+        invalid_choice_message=_l("Vælg lukket eller åbent."),
     )
 
 
@@ -167,8 +172,8 @@ class ConfirmDeleteForm(FlaskForm):
     """Deleting an item must be confirmed."""
 
     confirm = BooleanField(
-        "Ja, slet punktet med alt, hvad der hører til det",
-        validators=[DataRequired("Sæt kryds for at bekræfte, at punktet skal slettes.")],
+        _l("Ja, slet punktet med alt, hvad der hører til det"),
+        validators=[DataRequired(_l("Sæt kryds for at bekræfte, at punktet skal slettes."))],
     )
 
 
@@ -176,15 +181,15 @@ class ClauseForm(FlaskForm):
     """A recommendation clause (indstilling): lead-in and text."""
 
     lead_in = TextAreaField(
-        "Indledning",
+        _l("Indledning"),
         filters=[clean_text],
         validators=[_too_long(MAX_TEXT)],
         render_kw={"rows": 2},
     )
     text = TextAreaField(
-        "Tekst",
+        _l("Tekst"),
         filters=[clean_text],
-        validators=[DataRequired("Skriv indstillingens tekst."), _too_long(MAX_TEXT)],
+        validators=[DataRequired(_l("Skriv indstillingens tekst.")), _too_long(MAX_TEXT)],
         render_kw={"rows": 2},
     )
 
@@ -193,12 +198,12 @@ class SectionForm(FlaskForm):
     """A case section: heading and body (CommonMark with tables)."""
 
     heading = StringField(
-        "Overskrift",
+        _l("Overskrift"),
         filters=[clean_line],
-        validators=[DataRequired("Skriv afsnittets overskrift."), _too_long(200)],
+        validators=[DataRequired(_l("Skriv afsnittets overskrift.")), _too_long(200)],
     )
     body = TextAreaField(
-        "Tekst",
+        _l("Tekst"),
         filters=[clean_text],
         validators=[_too_long(MAX_TEXT)],
         render_kw={"rows": 10},
@@ -209,7 +214,7 @@ class SignatoriesForm(FlaskForm):
     """The officials who signed the case presentation, one per line."""
 
     names = TextAreaField(
-        "Underskrivere",
+        _l("Underskrivere"),
         filters=[clean_text],
         validators=[_too_long(5000)],
         render_kw={"rows": 3},
@@ -218,7 +223,9 @@ class SignatoriesForm(FlaskForm):
     def validate_names(self, field: TextAreaField) -> None:
         for line in self.name_list():
             if len(line) > 200:
-                raise ValidationError(f"Et navn må højst have 200 tegn: »{line[:40]}…«.")
+                raise ValidationError(
+                    _l("Et navn må højst have 200 tegn: »%(name)s…«.", name=line[:40])
+                )
 
     def name_list(self) -> list[str]:
         """The non-empty lines, with white space tidied."""
@@ -230,11 +237,11 @@ class SignatoriesForm(FlaskForm):
 class AttachmentUploadForm(FlaskForm):
     """A new attachment (bilag): a PDF file, its number and title."""
 
-    number = _number_field("Nummer")
-    title = StringField("Titel", filters=[clean_line], validators=[_too_long(500)])
+    number = _number_field(_l("Nummer"))
+    title = StringField(_l("Titel"), filters=[clean_line], validators=[_too_long(500)])
     file = FileField(
-        "PDF-fil",
-        validators=[FileRequired("Vælg en PDF-fil.")],
+        _l("PDF-fil"),
+        validators=[FileRequired(_l("Vælg en PDF-fil."))],
         render_kw={"accept": "application/pdf,.pdf"},
     )
 
@@ -242,11 +249,11 @@ class AttachmentUploadForm(FlaskForm):
 class AttachmentForm(FlaskForm):
     """An attachment's number and title."""
 
-    number = _number_field("Nummer", required="Angiv bilagets nummer.")
+    number = _number_field(_l("Nummer"), required=_l("Angiv bilagets nummer."))
     title = StringField(
-        "Titel",
+        _l("Titel"),
         filters=[clean_line],
-        validators=[DataRequired("Skriv bilagets titel."), _too_long(500)],
+        validators=[DataRequired(_l("Skriv bilagets titel.")), _too_long(500)],
     )
 
 
@@ -254,19 +261,19 @@ def attendance_form(member_ids: list[int]) -> type[FlaskForm]:
     """A form with `present_<id>` and `note_<id>` for each seated member."""
     fields: dict[str, Any] = {}
     for member_id in member_ids:
-        fields[f"present_{member_id}"] = BooleanField("Til stede")
+        fields[f"present_{member_id}"] = BooleanField(_l("Til stede"))
         fields[f"note_{member_id}"] = StringField(
-            "Bemærkning", filters=[clean_line], validators=[_too_long(300)]
+            _l("Bemærkning"), filters=[clean_line], validators=[_too_long(300)]
         )
     return type("AttendanceForm", (FlaskForm,), fields)
 
 
 #: Choices for a member's presence for one item; "" follows the meeting's attendance.
 PRESENCE_CHOICES = _choices(
-    ("", "Som mødet"),
-    (ItemPresence.PRESENT.value, "Til stede"),
-    (ItemPresence.ABSENT.value, "Fraværende"),
-    (ItemPresence.DISQUALIFIED.value, "Inhabil"),
+    ("", _l("Som mødet")),
+    (ItemPresence.PRESENT.value, _l("Til stede")),
+    (ItemPresence.ABSENT.value, _l("Fraværende")),
+    (ItemPresence.DISQUALIFIED.value, _l("Inhabil")),
 )
 
 
@@ -274,10 +281,10 @@ def item_attendance_form(member_ids: list[int]) -> type[FlaskForm]:
     """A form with `presence_<id>` (an exception for the item, or "") per seated member."""
     fields: dict[str, Any] = {
         f"presence_{member_id}": SelectField(
-            "Til punktet",
+            _l("Til punktet"),
             choices=PRESENCE_CHOICES,
             default="",
-            invalid_choice_message="Vælg som mødet, til stede, fraværende eller inhabil.",
+            invalid_choice_message=_l("Vælg som mødet, til stede, fraværende eller inhabil."),
         )
         for member_id in member_ids
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import weakref
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,11 @@ class RecordLocked(Exception):
     def __init__(self, meeting: Meeting):
         self.meeting = meeting
         super().__init__(
-            f"Protokollen for mødet {meeting.starts_at:%d.%m.%Y} er godkendt og kan ikke ændres."
-            " Rettelser tilføjes som et tillæg."
+            _l(
+                "Protokollen for mødet %(date)s er godkendt og kan ikke ændres."
+                " Rettelser tilføjes som et tillæg.",
+                date=f"{meeting.starts_at:%d.%m.%Y}",
+            )
         )
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from meetings.locking import RecordLocked, ensure_editable, is_locked
 from meetings.models import (
@@ -167,14 +168,14 @@ def check_editable(meeting: Meeting, actor: User) -> None:
     """Raise `NotAllowed` unless `actor` manages the meeting's body, and
     `meetings.locking.RecordLocked` once the minutes are approved (approved, published)."""
     if not actor.may_manage_body(meeting.body_id):
-        raise NotAllowed("Du har ikke adgang til at ændre møder i dette udvalg.")
+        raise NotAllowed(_l("Du har ikke adgang til at ændre møder i dette udvalg."))
     ensure_editable(meeting)
 
 
 def _move(rows: Sequence[Positioned], row: Positioned, direction: Direction) -> None:
     """Swap `row` with its neighbour above or below; nothing at either end."""
     if direction not in ("up", "down"):
-        raise PreparationError("Vælg op eller ned.", field="direction")
+        raise PreparationError(_l("Vælg op eller ned."), field="direction")
     move(rows, row, -1 if direction == "up" else 1)
 
 
@@ -227,7 +228,7 @@ def _add_missing_attendance(meeting: Meeting) -> None:
 def create_meeting(body: Body, starts_at: datetime, location: str, *, actor: User) -> Meeting:
     """Create a planned meeting with an attendance row for each member seated on its date."""
     if not actor.may_manage_body(body.id):
-        raise NotAllowed("Du har ikke adgang til at oprette møder i dette udvalg.")
+        raise NotAllowed(_l("Du har ikke adgang til at oprette møder i dette udvalg."))
     _check_time_free(body, starts_at)
     meeting = Meeting(body=body, starts_at=starts_at, location=location, state=MeetingState.PLANNED)
     db.session.add(meeting)
@@ -261,7 +262,8 @@ def next_item_number(meeting: Meeting) -> int:
 def _check_item_number_free(meeting: Meeting, number: int, item: AgendaItem | None = None) -> None:
     if any(i.number == number and i is not item for i in meeting.items):
         raise PreparationError(
-            f"Der er allerede et punkt nummer {number} på dagsordenen.", field="number"
+            _l("Der er allerede et punkt nummer %(number)s på dagsordenen.", number=number),
+            field="number",
         )
 
 
@@ -360,7 +362,7 @@ def delete_item(item: AgendaItem, *, actor: User) -> None:
     meeting = item.meeting
     check_editable(meeting, actor)
     if meeting.state not in ITEM_DELETABLE_STATES:
-        raise WrongState("Punkter kan kun slettes, mens mødet er planlagt eller i gang.")
+        raise WrongState(_l("Punkter kan kun slettes, mens mødet er planlagt eller i gang."))
     delete_from(meeting, "items", item)
     compact(meeting.items)
     db.session.flush()
@@ -501,7 +503,9 @@ def _check_attachment_number_free(
     item: AgendaItem, number: int, attachment: Attachment | None = None
 ) -> None:
     if any(a.number == number and a is not attachment for a in item.attachments):
-        raise PreparationError(f"Punktet har allerede et bilag nummer {number}.", field="number")
+        raise PreparationError(
+            _l("Punktet har allerede et bilag nummer %(number)s.", number=number), field="number"
+        )
 
 
 def add_attachment(
@@ -520,14 +524,14 @@ def add_attachment(
     check_editable(item.meeting, actor)
     if len(data) > max_bytes:
         raise FileTooLarge(
-            f"Filen er for stor. Et bilag må højst fylde {format_size(max_bytes)}.",
+            _l("Filen er for stor. Et bilag må højst fylde %(size)s.", size=format_size(max_bytes)),
             field="file",
         )
     if not data:
-        raise PreparationError("Filen er tom.", field="file")
+        raise PreparationError(_l("Filen er tom."), field="file")
     if not is_pdf(data):
         raise PreparationError(
-            "Filen er ikke en PDF-fil. Kun PDF-filer kan vedhæftes som bilag.", field="file"
+            _l("Filen er ikke en PDF-fil. Kun PDF-filer kan vedhæftes som bilag."), field="file"
         )
     number = number or next_attachment_number(item)
     _check_attachment_number_free(item, number)
@@ -609,7 +613,7 @@ def set_attendance(meeting: Meeting, entries: dict[int, tuple[bool, str]], *, ac
     seated = seated_members(meeting.body, meeting.date)
     unknown = set(entries) - set(seated)
     if unknown:
-        raise PreparationError("Der er medlemmer på listen, som ikke har sæde i udvalget.")
+        raise PreparationError(_l("Der er medlemmer på listen, som ikke har sæde i udvalget."))
     recorded = {a.member_id: a for a in meeting.attendance}
     for member_id, (is_present, note) in entries.items():
         row = recorded.get(member_id)
@@ -638,7 +642,7 @@ def set_item_attendance(
     check_editable(meeting, actor)
     seated = seated_members(meeting.body, meeting.date)
     if set(presences) - set(seated):
-        raise PreparationError("Der er medlemmer på listen, som ikke har sæde i udvalget.")
+        raise PreparationError(_l("Der er medlemmer på listen, som ikke har sæde i udvalget."))
     recorded: dict[int, ItemAttendance] = {e.member_id: e for e in item.attendance}
     for member_id, presence in presences.items():
         row = recorded.get(member_id)

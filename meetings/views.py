@@ -26,6 +26,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
@@ -70,13 +72,13 @@ bp = Blueprint("meetings", __name__)
 MANAGERS = (Role.ADMIN, Role.SECRETARY)
 
 STATE_LABELS = {
-    MeetingState.PLANNED: "Planlagt",
-    MeetingState.IN_SESSION: "I gang",
-    MeetingState.CLOSED: "Afsluttet",
-    MeetingState.APPROVED: "Godkendt",
-    MeetingState.PUBLISHED: "Offentliggjort",
+    MeetingState.PLANNED: _l("Planlagt"),
+    MeetingState.IN_SESSION: _l("I gang"),
+    MeetingState.CLOSED: _l("Afsluttet"),
+    MeetingState.APPROVED: _l("Godkendt"),
+    MeetingState.PUBLISHED: _l("Offentliggjort"),
 }
-CONFLICT_MESSAGE = (
+CONFLICT_MESSAGE = _l(
     "Ændringen kunne ikke gemmes, fordi den strider mod en anden ændring, der blev gemt "
     "samtidig. Genindlæs siden, og prøv igen."
 )
@@ -86,8 +88,8 @@ Row = TypeVar("Row")
 
 @bp.app_template_filter("meeting_state")
 def meeting_state(state: MeetingState) -> str:
-    """A meeting state in Danish."""
-    return STATE_LABELS.get(state, str(state))
+    """A meeting state in the interface's language."""
+    return str(STATE_LABELS.get(state, state))
 
 
 @bp.app_template_filter("file_size")
@@ -194,10 +196,10 @@ def _save(change: Callable[[], Any]) -> tuple[Any, PreparationError | None]:
         return None, error
     except RecordLocked as error:
         db.session.rollback()
-        return None, WrongState(f"Mødet er låst. {error}")
+        return None, WrongState(_("Mødet er låst. %(reason)s", reason=error))
     except sa.exc.IntegrityError:
         db.session.rollback()
-        return None, WrongState(CONFLICT_MESSAGE)
+        return None, WrongState(str(CONFLICT_MESSAGE))
     return result, None
 
 
@@ -221,7 +223,7 @@ def _place(form: FlaskForm, error: PreparationError) -> str | None:
 def _first_error(form: FlaskForm) -> str:
     for errors in form.errors.values():
         return errors[0]
-    return "Formularen kunne ikke læses."
+    return _("Formularen kunne ikke læses.")
 
 
 def _done(message: str, target: str) -> Response:
@@ -287,7 +289,7 @@ def create_meeting(body_id: int):
     if error is not None:
         _place(form, error)
         return _render_manage(_status(error), {body.id: form})
-    return _done("Mødet er oprettet.", url_for(".prepare", meeting_id=meeting.id))
+    return _done(_("Mødet er oprettet."), url_for(".prepare", meeting_id=meeting.id))
 
 
 # --- a meeting's preparation page --------------------------------------------------------
@@ -348,7 +350,7 @@ def update_meeting(meeting_id: int):
     form = MeetingForm()
     if not form.validate_on_submit():
         return _render_prepare(meeting, 400, meeting_form=form)
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.update_meeting(
             meeting,
             datetime.combine(form.date.data, form.time.data),
@@ -359,7 +361,7 @@ def update_meeting(meeting_id: int):
     if error is not None:
         message = _place(form, error)
         return _render_prepare(meeting, _status(error), message=message, meeting_form=form)
-    return _done("Mødet er gemt.", _to_prepare(meeting.id))
+    return _done(_("Mødet er gemt."), _to_prepare(meeting.id))
 
 
 @bp.post("/manage/meetings/<int:meeting_id>/items")
@@ -383,7 +385,9 @@ def add_item(meeting_id: int):
     if error is not None:
         message = _place(form, error)
         return _render_prepare(meeting, _status(error), message=message, item_form=form)
-    return _done(f"Punkt {item.number} er tilføjet.", _to_prepare(meeting.id, "dagsorden"))
+    return _done(
+        _("Punkt %(number)s er tilføjet.", number=item.number), _to_prepare(meeting.id, "dagsorden")
+    )
 
 
 @bp.post("/manage/meetings/<int:meeting_id>/renumber")
@@ -391,11 +395,11 @@ def add_item(meeting_id: int):
 def renumber_items(meeting_id: int):
     """Roles: admin, the body's secretaries. Number the items 1..n in agenda order."""
     meeting = _load_meeting(meeting_id)
-    _, error = _save(lambda: services.renumber_items(meeting, actor=_actor()))
+    _saved, error = _save(lambda: services.renumber_items(meeting, actor=_actor()))
     if error is not None:
         return _render_prepare(meeting, _status(error), message=error.message)
     return _done(
-        "Punkterne er nummereret 1, 2, 3 … i dagsordenens rækkefølge.",
+        _("Punkterne er nummereret 1, 2, 3 … i dagsordenens rækkefølge."),
         _to_prepare(meeting.id, "dagsorden"),
     )
 
@@ -408,7 +412,7 @@ def move_item(item_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _render_prepare(item.meeting, 400, message=_first_error(form))
-    _, error = _save(lambda: services.move_item(item, form.direction.data, actor=_actor()))
+    _saved, error = _save(lambda: services.move_item(item, form.direction.data, actor=_actor()))
     if error is not None:
         return _render_prepare(item.meeting, _status(error), message=error.message)
     return redirect(_to_prepare(item.meeting_id, f"punkt-{item.id}"))
@@ -423,13 +427,14 @@ def set_item_closed(item_id: int):
     if not form.validate_on_submit():
         return _render_prepare(item.meeting, 400, message=_first_error(form))
     is_closed = form.closed.data == "1"
-    _, error = _save(lambda: services.set_item_closed(item, is_closed, actor=_actor()))
+    _saved, error = _save(lambda: services.set_item_closed(item, is_closed, actor=_actor()))
     if error is not None:
         return _render_prepare(item.meeting, _status(error), message=error.message)
-    state = "lukket" if is_closed else "åbent"
-    return _done(
-        f"Punkt {item.number} er nu {state}.", _to_prepare(item.meeting_id, f"punkt-{item.id}")
-    )
+    if is_closed:
+        message = _("Punkt %(number)s er nu lukket.", number=item.number)
+    else:
+        message = _("Punkt %(number)s er nu åbent.", number=item.number)
+    return _done(message, _to_prepare(item.meeting_id, f"punkt-{item.id}"))
 
 
 def _render_delete(
@@ -461,10 +466,12 @@ def delete_item(item_id: int):
     if not form.validate_on_submit():
         return _render_delete(item, form, 400)
     meeting_id, number = item.meeting_id, item.number
-    _, error = _save(lambda: services.delete_item(item, actor=_actor()))
+    _saved, error = _save(lambda: services.delete_item(item, actor=_actor()))
     if error is not None:
         return _render_delete(item, form, _status(error), error.message)
-    return _done(f"Punkt {number} er slettet.", _to_prepare(meeting_id, "dagsorden"))
+    return _done(
+        _("Punkt %(number)s er slettet.", number=number), _to_prepare(meeting_id, "dagsorden")
+    )
 
 
 # --- an item's edit page -----------------------------------------------------------------
@@ -571,7 +578,7 @@ def update_item(item_id: int):
     form = ItemForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={"item": form})
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.update_item(
             item,
             number=form.number.data,
@@ -585,7 +592,7 @@ def update_item(item_id: int):
     )
     if error is not None:
         return _refused(item, "item", form, error)
-    return _done("Punktet er gemt.", _to_item(item.id))
+    return _done(_("Punktet er gemt."), _to_item(item.id))
 
 
 @bp.post("/manage/items/<int:item_id>/clauses")
@@ -596,12 +603,12 @@ def add_clause(item_id: int):
     form = ClauseForm(prefix="new-clause")
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={"new_clause": form})
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.add_clause(item, form.lead_in.data, form.text.data, actor=_actor())
     )
     if error is not None:
         return _refused(item, "new_clause", form, error)
-    return _done("Indstillingen er tilføjet.", _to_item(item.id, "indstilling"))
+    return _done(_("Indstillingen er tilføjet."), _to_item(item.id, "indstilling"))
 
 
 def _load_clause(clause_id: int) -> RecommendationClause:
@@ -619,12 +626,14 @@ def update_clause(clause_id: int):
     form = ClauseForm(prefix=f"clause{clause.id}")
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={name: form})
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.update_clause(clause, form.lead_in.data, form.text.data, actor=_actor())
     )
     if error is not None:
         return _refused(item, name, form, error)
-    return _done(f"Indstillingens punkt {clause.number} er gemt.", _to_item(item.id, name))
+    return _done(
+        _("Indstillingens punkt %(number)s er gemt.", number=clause.number), _to_item(item.id, name)
+    )
 
 
 @bp.post("/manage/clauses/<int:clause_id>/move")
@@ -636,7 +645,7 @@ def move_clause(clause_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, message=_first_error(form))
-    _, error = _save(lambda: services.move_clause(clause, form.direction.data, actor=_actor()))
+    _saved, error = _save(lambda: services.move_clause(clause, form.direction.data, actor=_actor()))
     if error is not None:
         return _render_item(item, _status(error), message=error.message)
     return redirect(_to_item(item.id, "indstilling"))
@@ -648,10 +657,10 @@ def delete_clause(clause_id: int):
     """Roles: admin, the body's secretaries. Delete a clause."""
     clause = _load_clause(clause_id)
     item = clause.item
-    _, error = _save(lambda: services.delete_clause(clause, actor=_actor()))
+    _saved, error = _save(lambda: services.delete_clause(clause, actor=_actor()))
     if error is not None:
         return _render_item(item, _status(error), message=error.message)
-    return _done("Indstillingens punkt er slettet.", _to_item(item.id, "indstilling"))
+    return _done(_("Indstillingens punkt er slettet."), _to_item(item.id, "indstilling"))
 
 
 @bp.post("/manage/items/<int:item_id>/sections")
@@ -662,12 +671,12 @@ def add_section(item_id: int):
     form = SectionForm(prefix="new-section")
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={"new_section": form})
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.add_section(item, form.heading.data, form.body.data, actor=_actor())
     )
     if error is not None:
         return _refused(item, "new_section", form, error)
-    return _done("Afsnittet er tilføjet.", _to_item(item.id, "sagsfremstilling"))
+    return _done(_("Afsnittet er tilføjet."), _to_item(item.id, "sagsfremstilling"))
 
 
 def _load_section(section_id: int) -> CaseSection:
@@ -685,12 +694,14 @@ def update_section(section_id: int):
     form = SectionForm(prefix=f"section{section.id}")
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={name: form})
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.update_section(section, form.heading.data, form.body.data, actor=_actor())
     )
     if error is not None:
         return _refused(item, name, form, error)
-    return _done(f"Afsnittet »{section.heading}« er gemt.", _to_item(item.id, name))
+    return _done(
+        _("Afsnittet »%(heading)s« er gemt.", heading=section.heading), _to_item(item.id, name)
+    )
 
 
 @bp.post("/manage/sections/<int:section_id>/move")
@@ -702,7 +713,9 @@ def move_section(section_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, message=_first_error(form))
-    _, error = _save(lambda: services.move_section(section, form.direction.data, actor=_actor()))
+    _saved, error = _save(
+        lambda: services.move_section(section, form.direction.data, actor=_actor())
+    )
     if error is not None:
         return _render_item(item, _status(error), message=error.message)
     return redirect(_to_item(item.id, "sagsfremstilling"))
@@ -714,10 +727,10 @@ def delete_section(section_id: int):
     """Roles: admin, the body's secretaries. Delete a case section."""
     section = _load_section(section_id)
     item = section.item
-    _, error = _save(lambda: services.delete_section(section, actor=_actor()))
+    _saved, error = _save(lambda: services.delete_section(section, actor=_actor()))
     if error is not None:
         return _render_item(item, _status(error), message=error.message)
-    return _done("Afsnittet er slettet.", _to_item(item.id, "sagsfremstilling"))
+    return _done(_("Afsnittet er slettet."), _to_item(item.id, "sagsfremstilling"))
 
 
 @bp.post("/manage/items/<int:item_id>/signatories")
@@ -728,10 +741,10 @@ def update_signatories(item_id: int):
     form = SignatoriesForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={"signatories": form})
-    _, error = _save(lambda: services.set_signatories(item, form.name_list(), actor=_actor()))
+    _saved, error = _save(lambda: services.set_signatories(item, form.name_list(), actor=_actor()))
     if error is not None:
         return _refused(item, "signatories", form, error)
-    return _done("Underskriverne er gemt.", _to_item(item.id, "underskrivere"))
+    return _done(_("Underskriverne er gemt."), _to_item(item.id, "underskrivere"))
 
 
 @bp.post("/manage/items/<int:item_id>/attachments")
@@ -760,7 +773,9 @@ def upload_attachment(item_id: int):
     )
     if error is not None:
         return _refused(item, "upload", form, error)
-    return _done(f"Bilag {attachment.number} er tilføjet.", _to_item(item.id, "bilag"))
+    return _done(
+        _("Bilag %(number)s er tilføjet.", number=attachment.number), _to_item(item.id, "bilag")
+    )
 
 
 def _load_attachment(attachment_id: int) -> Attachment:
@@ -778,14 +793,16 @@ def update_attachment(attachment_id: int):
     form = AttachmentForm(prefix=f"attachment{attachment.id}")
     if not form.validate_on_submit():
         return _render_item(item, 400, forms={name: form})
-    _, error = _save(
+    _saved, error = _save(
         lambda: services.update_attachment(
             attachment, form.number.data, form.title.data, actor=_actor()
         )
     )
     if error is not None:
         return _refused(item, name, form, error)
-    return _done(f"Bilag {attachment.number} er gemt.", _to_item(item.id, "bilag"))
+    return _done(
+        _("Bilag %(number)s er gemt.", number=attachment.number), _to_item(item.id, "bilag")
+    )
 
 
 @bp.post("/manage/attachments/<int:attachment_id>/delete")
@@ -794,10 +811,10 @@ def delete_attachment(attachment_id: int):
     """Roles: admin, the body's secretaries. Remove an attachment from its item."""
     attachment = _load_attachment(attachment_id)
     item, number = attachment.item, attachment.number
-    _, error = _save(lambda: services.delete_attachment(attachment, actor=_actor()))
+    _saved, error = _save(lambda: services.delete_attachment(attachment, actor=_actor()))
     if error is not None:
         return _render_item(item, _status(error), message=error.message)
-    return _done(f"Bilag {number} er fjernet.", _to_item(item.id, "bilag"))
+    return _done(_("Bilag %(number)s er fjernet.", number=number), _to_item(item.id, "bilag"))
 
 
 # --- attendance (fremmøde) ---------------------------------------------------------------
@@ -869,10 +886,10 @@ def update_attendance(meeting_id: int):
     if not form.validate_on_submit():
         return _render_attendance(meeting, status=400, form=form)
     entries = {mid: (form[f"present_{mid}"].data, form[f"note_{mid}"].data) for mid in ids}
-    _, error = _save(lambda: services.set_attendance(meeting, entries, actor=_actor()))
+    _saved, error = _save(lambda: services.set_attendance(meeting, entries, actor=_actor()))
     if error is not None:
         return _render_attendance(meeting, status=_status(error), message=error.message, form=form)
-    return _done("Fremmødet er gemt.", url_for(".attendance", meeting_id=meeting.id))
+    return _done(_("Fremmødet er gemt."), url_for(".attendance", meeting_id=meeting.id))
 
 
 @bp.post("/manage/items/<int:item_id>/attendance")
@@ -890,12 +907,12 @@ def update_item_attendance(item_id: int):
         mid: ItemPresence(form[f"presence_{mid}"].data) if form[f"presence_{mid}"].data else None
         for mid in ids
     }
-    _, error = _save(lambda: services.set_item_attendance(item, presences, actor=_actor()))
+    _saved, error = _save(lambda: services.set_item_attendance(item, presences, actor=_actor()))
     if error is not None:
         return _render_attendance(
             meeting, item, _status(error), message=error.message, item_form=form
         )
     return _done(
-        f"Fremmødet til punkt {item.number} er gemt.",
+        _("Fremmødet til punkt %(number)s er gemt.", number=item.number),
         url_for(".attendance", meeting_id=meeting.id, item=item.id, _anchor="punkt"),
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -213,7 +214,7 @@ def _refuse(item: AgendaItem, message: str, status: int, **extra: Any):
 
 
 def _form_errors(form) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors)
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _write(item: AgendaItem, action, anchor: str | None = None):
@@ -228,8 +229,10 @@ def _write(item: AgendaItem, action, anchor: str | None = None):
     except StaleDataError:
         return _refuse(
             item,
-            "Afstemningen blev ændret et andet sted samtidig. Siden viser nu den nyeste udgave;"
-            " kontrollér den, og registrér igen.",
+            _l(
+                "Afstemningen blev ændret et andet sted samtidig. Siden viser nu den nyeste"
+                " udgave; kontrollér den, og registrér igen."
+            ),
             409,
         )
     except RecordLocked as exc:
@@ -327,7 +330,7 @@ def remove_motion(motion_id: int):
     """Roles: admin, the body's secretaries. Withdraw a motion and its vote."""
     motion = _motion_or_404(motion_id)
     if request.form.get("confirm") != "yes":
-        return _render(motion.item, 400, error="Bekræft, at forslaget skal slettes.")
+        return _render(motion.item, 400, error=_l("Bekræft, at forslaget skal slettes."))
     return _write(motion.item, lambda: delete_motion(motion, actor=current_user))
 
 
@@ -556,28 +559,28 @@ def remove_remark(remark_id: int):
     """Roles: admin, the body's secretaries. Remove a remark."""
     remark = _remark_or_404(remark_id)
     if request.form.get("confirm") != "yes":
-        return _render(remark.item, 400, error="Bekræft, at bemærkningen skal slettes.")
+        return _render(remark.item, 400, error=_l("Bekræft, at bemærkningen skal slettes."))
     return _write(remark.item, lambda: delete_remark(remark, actor=current_user), "remarks")
 
 
 # --------------------------------------------------------------------------- history
 
 ENTITY_LABELS = {
-    "agenda_items": "Punkt",
-    "recommendation_clauses": "Indstilling",
-    "case_sections": "Sagsfremstilling",
-    "attachments": "Bilag",
-    "item_signatories": "Underskriver",
-    "item_attendance": "Fremmøde (punkt)",
-    "motions": "Forslag",
-    "votes": "Afstemning",
-    "party_votes": "Partistemme",
-    "member_votes": "Medlemsstemme",
-    "decisions": "Beslutning",
-    "protocol_remarks": "Protokolbemærkning",
-    "remark_co_parties": "Medunderskriver",
+    "agenda_items": _l("Punkt"),
+    "recommendation_clauses": _l("Indstilling"),
+    "case_sections": _l("Sagsfremstilling"),
+    "attachments": _l("Bilag"),
+    "item_signatories": _l("Underskriver"),
+    "item_attendance": _l("Fremmøde (punkt)"),
+    "motions": _l("Forslag"),
+    "votes": _l("Afstemning"),
+    "party_votes": _l("Partistemme"),
+    "member_votes": _l("Medlemsstemme"),
+    "decisions": _l("Beslutning"),
+    "protocol_remarks": _l("Protokolbemærkning"),
+    "remark_co_parties": _l("Medunderskriver"),
 }
-ACTION_LABELS = {"create": "Oprettet", "update": "Ændret", "delete": "Slettet"}
+ACTION_LABELS = {"create": _l("Oprettet"), "update": _l("Ændret"), "delete": _l("Slettet")}
 
 
 @bp.get("/items/<int:item_id>/history")

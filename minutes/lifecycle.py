@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from meetings.models import AgendaItem, ApprovalRule, Meeting, MeetingState, Member, SeatRole
 from meetings.services import present_for_meeting, seated_members
@@ -32,11 +34,11 @@ from protokol.models import utcnow
 from votes.models import Vote
 
 STATE_LABELS = {
-    MeetingState.PLANNED: "Planlagt",
-    MeetingState.IN_SESSION: "I gang",
-    MeetingState.CLOSED: "Afsluttet",
-    MeetingState.APPROVED: "Protokol godkendt",
-    MeetingState.PUBLISHED: "Offentliggjort",
+    MeetingState.PLANNED: _l("Planlagt"),
+    MeetingState.IN_SESSION: _l("I gang"),
+    MeetingState.CLOSED: _l("Afsluttet"),
+    MeetingState.APPROVED: _l("Protokol godkendt"),
+    MeetingState.PUBLISHED: _l("Offentliggjort"),
 }
 NEXT_STATE = {
     MeetingState.PLANNED: MeetingState.IN_SESSION,
@@ -52,9 +54,13 @@ class LifecycleError(ValueError):
 
 def _require_state(meeting: Meeting, *states: MeetingState) -> None:
     if meeting.state not in states:
-        wanted = " eller ".join(STATE_LABELS[s].lower() for s in states)
+        wanted = _(" eller ").join(str(STATE_LABELS[s]).lower() for s in states)
         raise LifecycleError(
-            f"Mødet er {STATE_LABELS[meeting.state].lower()}; det skal være {wanted}."
+            _(
+                "Mødet er %(state)s; det skal være %(wanted)s.",
+                state=str(STATE_LABELS[meeting.state]).lower(),
+                wanted=wanted,
+            )
         )
 
 
@@ -99,9 +105,11 @@ def close_meeting(meeting: Meeting, *, actor: Any) -> Meeting:
     if votes:
         numbers = sorted({v.motion.item.number for v in votes})
         raise LifecycleError(
-            "Der er stadig åbne afstemninger (punkt "
-            + ", ".join(str(n) for n in numbers)
-            + "). Afslut dem, før mødet lukkes."
+            _(
+                "Der er stadig åbne afstemninger (punkt %(numbers)s). Afslut dem, før mødet"
+                " lukkes.",
+                numbers=", ".join(str(n) for n in numbers),
+            )
         )
     meeting.state = MeetingState.CLOSED
     if meeting.ends_at is None:
@@ -176,10 +184,10 @@ def approve_minutes(
     """A member who attended approves the minutes, or records a reservation (forbehold)."""
     _require_state(meeting, MeetingState.CLOSED)
     if member.id not in {m.id for m in attending_members(meeting)}:
-        raise LifecycleError("Kun medlemmer, der deltog i mødet, kan godkende protokollen.")
+        raise LifecycleError(_("Kun medlemmer, der deltog i mødet, kan godkende protokollen."))
     reservation = reservation.strip()
     if len(reservation) > 5000:
-        raise LifecycleError("Forbeholdet er for langt (højst 5000 tegn).")
+        raise LifecycleError(_("Forbeholdet er for langt (højst 5000 tegn)."))
     # Everything is read before the row joins the session: reading an expired actor's id
     # would autoflush a half-filled approval.
     values = {
@@ -208,25 +216,28 @@ def close_approval(meeting: Meeting, *, actor: Any) -> Meeting:
     approval rule met. From now on the record is locked."""
     _require_state(meeting, MeetingState.CLOSED)
     if open_votes(meeting):
-        raise LifecycleError("Der er åbne afstemninger; afslut dem først.")
+        raise LifecycleError(_("Der er åbne afstemninger; afslut dem først."))
     pending = undecided_remarks(meeting)
     if pending:
         raise LifecycleError(
-            f"{len(pending)} protokolbemærkning(er) venter på afgørelse; optag eller returnér dem."
+            _(
+                "%(count)s protokolbemærkning(er) venter på afgørelse; optag eller returnér dem.",
+                count=len(pending),
+            )
         )
     status = approval_status(meeting)
     if not status.required:
         raise LifecycleError(
-            "Ingen kan godkende protokollen: "
-            + (
-                "hverken formanden eller næstformanden er registreret som deltager."
-                if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
-                else "der er ikke registreret nogen deltagere."
+            _(
+                "Ingen kan godkende protokollen: hverken formanden eller næstformanden er"
+                " registreret som deltager."
             )
+            if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
+            else _("Ingen kan godkende protokollen: der er ikke registreret nogen deltagere.")
         )
     if not status.is_met:
         names = ", ".join(m.name for m in status.missing)
-        raise LifecycleError(f"Protokollen mangler godkendelse fra: {names}.")
+        raise LifecycleError(_("Protokollen mangler godkendelse fra: %(names)s.", names=names))
     meeting.state = MeetingState.APPROVED
     db.session.flush()
     return meeting
@@ -310,13 +321,13 @@ def add_correction(
     _require_state(meeting, MeetingState.APPROVED, MeetingState.PUBLISHED)
     what, why = what.strip(), why.strip()
     if not what:
-        raise LifecycleError("Beskriv rettelsen.")
+        raise LifecycleError(_("Beskriv rettelsen."))
     if not why:
-        raise LifecycleError("Begrund rettelsen.")
+        raise LifecycleError(_("Begrund rettelsen."))
     if len(what) > 20_000 or len(why) > 5_000:
-        raise LifecycleError("Rettelsen er for lang.")
+        raise LifecycleError(_("Rettelsen er for lang."))
     if item is not None and item.meeting_id != meeting.id:
-        raise LifecycleError("Punktet hører ikke til mødet.")
+        raise LifecycleError(_("Punktet hører ikke til mødet."))
     correction = Correction(
         meeting_id=meeting.id,
         item=item,

@@ -24,6 +24,8 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
@@ -66,12 +68,15 @@ bp = Blueprint("lifecycle", __name__, url_prefix="/manage")
 STAFF = (Role.ADMIN, Role.SECRETARY)
 
 RULE_LABELS = {
-    ApprovalRule.ALL_ATTENDING: "alle medlemmer, der deltog i mødet, godkender (eller tager"
-    " forbehold)",
-    ApprovalRule.CHAIR_AND_SECRETARY: "formanden godkender (var formanden fraværende,"
-    " næstformanden), og sekretæren lukker godkendelsen",
+    ApprovalRule.ALL_ATTENDING: _l(
+        "alle medlemmer, der deltog i mødet, godkender (eller tager forbehold)"
+    ),
+    ApprovalRule.CHAIR_AND_SECRETARY: _l(
+        "formanden godkender (var formanden fraværende, næstformanden), og sekretæren lukker"
+        " godkendelsen"
+    ),
 }
-CONFLICT = (
+CONFLICT = _l(
     "Mødet blev ændret et andet sted samtidig. Siden viser nu den aktuelle status;"
     " kontrollér den, og prøv igen."
 )
@@ -84,66 +89,69 @@ class StepForm(FlaskForm):
     """A step in the lifecycle is taken only when the secretary ticks the box."""
 
     confirm = BooleanField(
-        "Jeg bekræfter",
-        validators=[DataRequired("Sæt kryds for at bekræfte, at trinnet skal udføres.")],
+        _l("Jeg bekræfter"),
+        validators=[DataRequired(_l("Sæt kryds for at bekræfte, at trinnet skal udføres."))],
     )
 
 
 class CorrectionForm(FlaskForm):
     """A correction (addendum) to approved minutes."""
 
-    item = SelectField("Rettelsen gælder", choices=[])
+    item = SelectField(_l("Rettelsen gælder"), choices=[])
     what = TextAreaField(
-        "Hvad rettes",
+        _l("Hvad rettes"),
         filters=[clean_text],
         validators=[
-            DataRequired("Beskriv rettelsen."),
-            Length(max=20_000, message="Højst 20.000 tegn."),
+            DataRequired(_l("Beskriv rettelsen.")),
+            Length(max=20_000, message=_l("Højst 20.000 tegn.")),
         ],
         render_kw={"rows": 5},
     )
     why = TextAreaField(
-        "Begrundelse",
+        _l("Begrundelse"),
         filters=[clean_text],
         validators=[
-            DataRequired("Begrund rettelsen."),
-            Length(max=5_000, message="Højst 5.000 tegn."),
+            DataRequired(_l("Begrund rettelsen.")),
+            Length(max=5_000, message=_l("Højst 5.000 tegn.")),
         ],
         render_kw={"rows": 3},
     )
     confirm = BooleanField(
-        "Jeg bekræfter, at rettelsen skal tilføjes; den kan ikke ændres eller slettes bagefter",
-        validators=[DataRequired("Sæt kryds for at bekræfte, at rettelsen skal tilføjes.")],
+        _l("Jeg bekræfter, at rettelsen skal tilføjes; den kan ikke ændres eller slettes bagefter"),
+        validators=[DataRequired(_l("Sæt kryds for at bekræfte, at rettelsen skal tilføjes."))],
     )
 
     def __init__(self, *args: Any, items: list[AgendaItem] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.item.choices = as_choices(
-            [("", "Protokollen som helhed")]
-            + [(i.id, _shorten(f"Punkt {i.number}. {i.title}")) for i in items]
+            [("", _l("Protokollen som helhed"))]
+            + [
+                (i.id, _shorten(_("Punkt %(number)s. %(title)s", number=i.number, title=i.title)))
+                for i in items
+            ]
         )
 
 
 APPROVAL_CHOICES = [
-    ("approved", "Jeg godkender protokollen"),
-    ("reservation", "Jeg godkender protokollen med forbehold"),
+    ("approved", _l("Jeg godkender protokollen")),
+    ("reservation", _l("Jeg godkender protokollen med forbehold")),
 ]
 
 
 class ApprovalForm(FlaskForm):
     """A member approves the minutes, or approves them with a reservation (forbehold)."""
 
-    decision = RadioField("Min godkendelse", choices=APPROVAL_CHOICES, default="approved")
+    decision = RadioField(_l("Min godkendelse"), choices=APPROVAL_CHOICES, default="approved")
     reservation = TextAreaField(
-        "Forbehold",
+        _l("Forbehold"),
         filters=[clean_text],
-        validators=[Length(max=5_000, message="Højst 5.000 tegn.")],
+        validators=[Length(max=5_000, message=_l("Højst 5.000 tegn."))],
         render_kw={"rows": 4},
     )
 
     def validate_reservation(self, field) -> None:
         if self.decision.data == "reservation" and not field.data:
-            raise ValidationError("Skriv dit forbehold.")
+            raise ValidationError(_l("Skriv dit forbehold."))
 
 
 def _shorten(text: str, limit: int = 90) -> str:
@@ -151,7 +159,7 @@ def _shorten(text: str, limit: int = 90) -> str:
 
 
 def _form_errors(form: FlaskForm) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors)
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 # --------------------------------------------------------------------------- the steps
@@ -171,35 +179,35 @@ class Step:
 STEPS = {
     MeetingState.PLANNED: Step(
         "lifecycle.start",
-        "Start mødet",
-        "Jeg bekræfter, at mødet er begyndt",
+        _l("Start mødet"),
+        _l("Jeg bekræfter, at mødet er begyndt"),
         (),
-        "Mødet er i gang.",
+        _l("Mødet er i gang."),
     ),
     MeetingState.IN_SESSION: Step(
         "lifecycle.close",
-        "Afslut mødet",
-        "Jeg bekræfter, at mødet er slut",
-        ("Alle afstemninger er afsluttet.",),
-        "Mødet er afsluttet. Medlemmerne, der deltog, kan nu godkende protokollen.",
+        _l("Afslut mødet"),
+        _l("Jeg bekræfter, at mødet er slut"),
+        (_l("Alle afstemninger er afsluttet."),),
+        _l("Mødet er afsluttet. Medlemmerne, der deltog, kan nu godkende protokollen."),
     ),
     MeetingState.CLOSED: Step(
         "lifecycle.close_approval",
-        "Luk godkendelsen",
-        "Jeg bekræfter, at godkendelsen skal lukkes; derefter er protokollen låst",
+        _l("Luk godkendelsen"),
+        _l("Jeg bekræfter, at godkendelsen skal lukkes; derefter er protokollen låst"),
         (
-            "Alle afstemninger er afsluttet.",
-            "Alle protokolbemærkninger er optaget eller sendt retur.",
-            "Godkendelsesreglen er opfyldt.",
+            _l("Alle afstemninger er afsluttet."),
+            _l("Alle protokolbemærkninger er optaget eller sendt retur."),
+            _l("Godkendelsesreglen er opfyldt."),
         ),
-        "Protokollen er godkendt og låst. Rettelser kan herefter kun tilføjes som tillæg.",
+        _l("Protokollen er godkendt og låst. Rettelser kan herefter kun tilføjes som tillæg."),
     ),
     MeetingState.APPROVED: Step(
         "lifecycle.publish",
-        "Offentliggør protokollen",
-        "Jeg bekræfter, at protokollen skal offentliggøres; PDF'en fryses og kan ikke ændres",
-        ("Protokollen er godkendt.",),
-        "Protokollen er offentliggjort.",
+        _l("Offentliggør protokollen"),
+        _l("Jeg bekræfter, at protokollen skal offentliggøres; PDF'en fryses og kan ikke ændres"),
+        (_l("Protokollen er godkendt."),),
+        _l("Protokollen er offentliggjort."),
     ),
 }
 
@@ -229,7 +237,11 @@ def _blockers(meeting: Meeting, status: ApprovalStatus | None) -> list[Blocker]:
         item = vote.motion.item
         found.append(
             Blocker(
-                f"Åben afstemning: punkt {item.number}, forslag {vote.motion.position + 1}.",
+                _(
+                    "Åben afstemning: punkt %(number)s, forslag %(motion)s.",
+                    number=item.number,
+                    motion=vote.motion.position + 1,
+                ),
                 url_for("console.item", item_id=item.id, _anchor=f"motion-{vote.motion_id}"),
             )
         )
@@ -238,12 +250,16 @@ def _blockers(meeting: Meeting, status: ApprovalStatus | None) -> list[Blocker]:
             who = (
                 remark.party.letter
                 if remark.party
-                else (remark.member.name if remark.member else "ukendt")
+                else (remark.member.name if remark.member else _("ukendt"))
             )
             found.append(
                 Blocker(
-                    f"Protokolbemærkning fra {who} til punkt {remark.item.number} venter på"
-                    " afgørelse (optag eller send retur).",
+                    _(
+                        "Protokolbemærkning fra %(who)s til punkt %(number)s venter på"
+                        " afgørelse (optag eller send retur).",
+                        who=who,
+                        number=remark.item.number,
+                    ),
                     f"{review}#remark-{remark.id}" if review else None,
                 )
             )
@@ -251,15 +267,17 @@ def _blockers(meeting: Meeting, status: ApprovalStatus | None) -> list[Blocker]:
             if not status.required:
                 found.append(
                     Blocker(
-                        "Ingen kan godkende: hverken formanden eller næstformanden er"
-                        " registreret som deltager."
+                        _(
+                            "Ingen kan godkende: hverken formanden eller næstformanden er"
+                            " registreret som deltager."
+                        )
                         if status.rule == ApprovalRule.CHAIR_AND_SECRETARY
-                        else "Ingen kan godkende: der er ikke registreret nogen deltagere.",
+                        else _("Ingen kan godkende: der er ikke registreret nogen deltagere."),
                         url_for("meetings.attendance", meeting_id=meeting.id),
                     )
                 )
             for member in status.missing:
-                found.append(Blocker(f"Godkendelse mangler fra {member.name}."))
+                found.append(Blocker(_("Godkendelse mangler fra %(name)s.", name=member.name)))
     return found
 
 
@@ -304,7 +322,7 @@ def _history(meeting: Meeting) -> list[dict[str, Any]]:
             {
                 "at": entry.created_at,
                 "who": entry.actor_label,
-                "from": STATE_LABELS.get(MeetingState(before)) if before else "(oprettet)",
+                "from": STATE_LABELS.get(MeetingState(before)) if before else _("(oprettet)"),
                 "to": STATE_LABELS.get(MeetingState(after["state"]), after["state"]),
             }
         )
@@ -415,7 +433,10 @@ def _write(meeting_id: int, action, done: str, anchor: str | None = None, **extr
     except StyleError as exc:
         return _refuse(
             meeting_id,
-            f"Protokollen kan ikke dannes, fordi protokolstilen ikke kan bruges: {exc}",
+            _(
+                "Protokollen kan ikke dannes, fordi protokolstilen ikke kan bruges: %(error)s",
+                error=exc,
+            ),
             503,
             **extra,
         )
@@ -425,12 +446,14 @@ def _write(meeting_id: int, action, done: str, anchor: str | None = None, **extr
         )
         return _refuse(
             meeting_id,
-            "Protokollens PDF kunne ikke gemmes. Intet er ændret;"
-            " prøv igen, eller kontakt driften.",
+            _(
+                "Protokollens PDF kunne ikke gemmes. Intet er ændret;"
+                " prøv igen, eller kontakt driften."
+            ),
             503,
             **extra,
         )
-    flash(done, "info")
+    flash(str(done), "info")
     return redirect(url_for(".overview", meeting_id=meeting_id, _anchor=anchor), code=303)
 
 
@@ -521,11 +544,13 @@ def add_correction_view(meeting_id: int):
             render_pdf=render_public_pdf,
         )
 
-    done = "Rettelsen er tilføjet."
     if was_published:
-        done += (
-            " En ny udgave af den offentliggjorte protokol er gemt; de tidligere kan stadig hentes."
+        done = _(
+            "Rettelsen er tilføjet. En ny udgave af den offentliggjorte protokol er gemt; de"
+            " tidligere kan stadig hentes."
         )
+    else:
+        done = _("Rettelsen er tilføjet.")
     return _write(meeting.id, action, done, "rettelser", correction_form=form)
 
 
@@ -663,9 +688,9 @@ def submit_approval(meeting_id: int):
             db.session.get(Meeting, meeting_id), member, 409, form=form, error=CONFLICT
         )
     flash(
-        "Din godkendelse med forbehold er registreret."
+        _("Din godkendelse med forbehold er registreret.")
         if reservation
-        else "Din godkendelse er registreret.",
+        else _("Din godkendelse er registreret."),
         "info",
     )
     return redirect(url_for(".approve", meeting_id=meeting_id), code=303)

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from meetings.locking import LOCKED_STATES, RecordLocked, is_locked
@@ -50,19 +52,19 @@ bp = Blueprint("member", __name__, url_prefix="/member")
 
 #: The kinds of remark as a member chooses them.
 MEMBER_KIND_CHOICES = [
-    ("party", "For mit parti"),
-    ("joint", "Fælles med andre partier"),
-    ("personal", "Personlig"),
+    ("party", _l("For mit parti")),
+    ("joint", _l("Fælles med andre partier")),
+    ("personal", _l("Personlig")),
 ]
 KIND_LABELS = {
-    "party": "Partiets bemærkning",
-    "joint": "Fælles bemærkning",
-    "personal": "Personlig bemærkning",
+    "party": _l("Partiets bemærkning"),
+    "joint": _l("Fælles bemærkning"),
+    "personal": _l("Personlig bemærkning"),
 }
 STATUS_LABELS = {
-    "submitted": "Indsendt – venter på sekretæren",
-    "accepted": "Optaget i protokollen",
-    "returned": "Sendt retur",
+    "submitted": _l("Indsendt – venter på sekretæren"),
+    "accepted": _l("Optaget i protokollen"),
+    "returned": _l("Sendt retur"),
 }
 #: States in which a meeting has been held, so that remarks can be filed.
 HELD_STATES = (MeetingState.IN_SESSION, MeetingState.CLOSED)
@@ -194,13 +196,14 @@ def deadline_passed(meeting: Meeting) -> bool:
 def filing_closed_reason(meeting: Meeting) -> str | None:
     """Why no remark can be filed at the meeting now (None: they can)."""
     if is_locked(meeting):
-        return "Protokollen er godkendt; der kan ikke længere indgives bemærkninger."
+        return _("Protokollen er godkendt; der kan ikke længere indgives bemærkninger.")
     if meeting.state not in HELD_STATES:
-        return "Der kan indgives bemærkninger, når mødet er holdt."
+        return _("Der kan indgives bemærkninger, når mødet er holdt.")
     if deadline_passed(meeting):
-        return (
-            "Fristen for protokolbemærkninger udløb"
-            f" {meeting.remarks_deadline_at:%d.%m.%Y kl. %H.%M}."
+        return _(
+            "Fristen for protokolbemærkninger udløb %(when)s.",
+            when=f"{meeting.remarks_deadline_at:%d.%m.%Y} {_('kl.')} "
+            f"{meeting.remarks_deadline_at:%H.%M}",
         )
     return None
 
@@ -280,7 +283,7 @@ def meeting_context(
         "items": items,
         "state_label": STATE_LABELS.get(meeting.state, str(meeting.state)),
         "closed_reason": closed_reason,
-        "law_note": LAW_NOTE,
+        "law_note": _(LAW_NOTE),
         "error": error,
         "error_item_id": error_item_id,
         #: The error is shown in the item's form rather than at the top.
@@ -307,7 +310,7 @@ def _render_index(member: Member, status: int = 200, error: str | None = None):
 
 
 def _form_errors(form: RemarkForm) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors)
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _write(action: Callable[[], Any], refuse: Callable[[str, int], Any], done: Callable[[], Any]):
@@ -427,7 +430,7 @@ def file(item_id: int):
         )
 
     def done():
-        flash("Din protokolbemærkning er sendt til sekretæren.", "info")
+        flash(_("Din protokolbemærkning er sendt til sekretæren."), "info")
         return redirect(
             url_for(".meeting", meeting_id=meeting.id, _anchor=f"item-{item_id}"), code=303
         )
@@ -470,7 +473,7 @@ def confirm(remark_id: int):
         return _render_index(member, status, error=message)
 
     def done():
-        flash("Dit partis tilslutning til bemærkningen er registreret.", "info")
+        flash(_("Dit partis tilslutning til bemærkningen er registreret."), "info")
         if back_to_meeting:
             return redirect(url_for(".meeting", meeting_id=meeting_id), code=303)
         return redirect(url_for(".index"), code=303)

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField
@@ -44,14 +46,14 @@ bp = Blueprint("review", __name__, url_prefix="/manage")
 STAFF = (Role.ADMIN, Role.SECRETARY)
 
 KIND_LABELS = {
-    "party": "Partiets bemærkning",
-    "joint": "Fælles bemærkning",
-    "personal": "Personlig bemærkning",
+    "party": _l("Partiets bemærkning"),
+    "joint": _l("Fælles bemærkning"),
+    "personal": _l("Personlig bemærkning"),
 }
 STATUS_LABELS = {
-    "submitted": "Indsendt",
-    "accepted": "Optaget",
-    "returned": "Sendt retur",
+    "submitted": _l("Indsendt"),
+    "accepted": _l("Optaget"),
+    "returned": _l("Sendt retur"),
 }
 
 
@@ -69,11 +71,11 @@ class LocalDateTimeField(DateTimeLocalField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Ugyldigt tidspunkt; brug formatet åååå-mm-dd tt:mm.") from exc
+            raise ValueError(_("Ugyldigt tidspunkt; brug formatet åååå-mm-dd tt:mm.")) from exc
 
 
 class DeadlineForm(FlaskForm):
-    deadline = LocalDateTimeField("Frist for protokolbemærkninger", validators=[Optional()])
+    deadline = LocalDateTimeField(_l("Frist for protokolbemærkninger"), validators=[Optional()])
 
 
 # --------------------------------------------------------------------------- loading
@@ -99,7 +101,11 @@ def _who(remark: ProtocolRemark) -> str:
         return remark.member.name if remark.member else "—"
     letters = [remark.party.letter] if remark.party else []
     letters += [
-        cp.party.letter + ("" if cp.is_confirmed else " (ikke bekræftet)")
+        (
+            cp.party.letter
+            if cp.is_confirmed
+            else _("%(party)s (ikke bekræftet)", party=cp.party.letter)
+        )
         for cp in remark.co_parties
     ]
     return ", ".join(letters)
@@ -132,7 +138,7 @@ def review_context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
                     "who": _who(remark),
                     "kind_label": KIND_LABELS.get(remark.kind.value, remark.kind.value),
                     "status_label": STATUS_LABELS.get(remark.status.value, remark.status.value),
-                    "filer": filer.label if filer else "Sekretæren (på mødet)",
+                    "filer": filer.label if filer else _("Sekretæren (på mødet)"),
                     "decider": decider.label if decider else None,
                     "warnings": warnings,
                     "unconfirmed": unconfirmed,
@@ -217,11 +223,11 @@ def set_deadline(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     form = DeadlineForm()
     if not form.validate():
-        message = " ".join(e for errors in form.errors.values() for e in errors)
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _render(meeting, 400, deadline_form=form, error=message)
     deadline: datetime | None = form.deadline.data
     if deadline is not None and deadline < meeting.starts_at:
-        form.deadline.errors = ["Fristen kan ikke ligge før mødets start."]
+        form.deadline.errors = [_("Fristen kan ikke ligge før mødets start.")]
         return _render(meeting, 400, deadline_form=form, error=form.deadline.errors[0])
     try:
         ensure_editable(meeting)
@@ -230,7 +236,7 @@ def set_deadline(meeting_id: int):
         db.session.commit()
     except RecordLocked as exc:
         return _refuse(meeting_id, str(exc), 409)
-    flash("Fristen er gemt." if deadline else "Fristen er fjernet.", "info")
+    flash(_("Fristen er gemt.") if deadline else _("Fristen er fjernet."), "info")
     return redirect(url_for(".remarks", meeting_id=meeting_id), code=303)
 
 
@@ -247,7 +253,7 @@ def accept(remark_id: int):
     return _write(
         remark,
         lambda: accept_remark(remark, actor=current_user, override=override),
-        "Bemærkningen er optaget i protokollen.",
+        _("Bemærkningen er optaget i protokollen."),
     )
 
 
@@ -260,7 +266,7 @@ def send_back(remark_id: int):
     return _write(
         remark,
         lambda: return_remark(remark, comment, actor=current_user),
-        "Bemærkningen er sendt retur til medlemmet.",
+        _("Bemærkningen er sendt retur til medlemmet."),
         comment=comment,
     )
 
@@ -275,7 +281,7 @@ def typography(remark_id: int):
     return _write(
         remark,
         lambda: edit_remark_typography(remark, text, actor=current_user),
-        "Rettelsen er gemt, og medlemmet har fået besked.",
+        _("Rettelsen er gemt, og medlemmet har fået besked."),
         text=text,
     )
 
@@ -287,8 +293,8 @@ def move(remark_id: int):
     remark = _remark_or_404(remark_id)
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
-        return _refuse(remark.item.meeting_id, "Vælg at flytte bemærkningen op eller ned.", 400)
+        return _refuse(remark.item.meeting_id, _("Vælg at flytte bemærkningen op eller ned."), 400)
     offset = -1 if direction == "up" else 1
     return _write(
-        remark, lambda: move_remark(remark, offset, actor=current_user), "Rækkefølgen er gemt."
+        remark, lambda: move_remark(remark, offset, actor=current_user), _("Rækkefølgen er gemt.")
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flask_babel import gettext as _
+
 from meetings.locking import ensure_editable
 from meetings.models import AgendaItem, Member, Party
 from minutes.models import ProtocolRemark, RemarkCoParty, RemarkKind, RemarkStatus
-from protokol.extensions import db
+from protokol.extensions import N_, db
 from protokol.ordering import compact, delete_from, move, next_position
 
 MAX_REMARK = 20_000
@@ -39,16 +41,16 @@ def add_remark(
     ensure_editable(item.meeting)
     text = text.replace("\r\n", "\n").strip()
     if not text:
-        raise RemarkError("Skriv bemærkningens tekst.")
+        raise RemarkError(_("Skriv bemærkningens tekst."))
     if len(text) > MAX_REMARK:
-        raise RemarkError(f"Bemærkningen er for lang (højst {MAX_REMARK} tegn).")
+        raise RemarkError(_("Bemærkningen er for lang (højst %(max)s tegn).", max=MAX_REMARK))
     if kind == RemarkKind.PERSONAL and member is None:
-        raise RemarkError("Vælg det medlem, bemærkningen er fra.")
+        raise RemarkError(_("Vælg det medlem, bemærkningen er fra."))
     if kind != RemarkKind.PERSONAL and party is None:
-        raise RemarkError("Vælg det parti, bemærkningen er fra.")
+        raise RemarkError(_("Vælg det parti, bemærkningen er fra."))
     others = list({p.id: p for p in co_parties if party is None or p.id != party.id}.values())
     if kind == RemarkKind.JOINT and not others:
-        raise RemarkError("En fælles bemærkning skal have mindst ét parti mere.")
+        raise RemarkError(_("En fælles bemærkning skal have mindst ét parti mere."))
     remark = ProtocolRemark(
         position=next_position(item.remarks),
         kind=kind,
@@ -72,9 +74,9 @@ def update_remark_text(remark: ProtocolRemark, text: str, *, actor: Any) -> Prot
     ensure_editable(remark.item.meeting)
     text = text.replace("\r\n", "\n").strip()
     if not text:
-        raise RemarkError("Skriv bemærkningens tekst.")
+        raise RemarkError(_("Skriv bemærkningens tekst."))
     if len(text) > MAX_REMARK:
-        raise RemarkError(f"Bemærkningen er for lang (højst {MAX_REMARK} tegn).")
+        raise RemarkError(_("Bemærkningen er for lang (højst %(max)s tegn).", max=MAX_REMARK))
     remark.text = text
     db.session.flush()
     return remark
@@ -101,7 +103,8 @@ def move_remark(remark: ProtocolRemark, offset: int, *, actor: Any) -> None:
 # kommunestyrelsesloven § 13, stk. 2 are checked and explained to the secretary, not
 # silently enforced: the secretary may decide anyway, and that is recorded.
 
-LAW_NOTE = (
+#: Marked here, translated where it is shown.
+LAW_NOTE = N_(
     "Efter kommunestyrelseslovens § 13, stk. 2 kan et medlem, der er i mindretal, få sin"
     " afvigende mening kort ført til protokol; et medlem, der har undladt at stemme, kan kun"
     " få ført til protokol, at det har undladt at stemme, eller en bemærkning om"
@@ -137,17 +140,22 @@ def file_remark(
     meeting = item.meeting
     ensure_editable(meeting)
     if meeting.state not in (MeetingState.IN_SESSION, MeetingState.CLOSED):
-        raise RemarkError("Der kan kun indgives bemærkninger til et møde, der er holdt.")
+        raise RemarkError(_("Der kan kun indgives bemærkninger til et møde, der er holdt."))
     now = now or utcnow_local()
     if meeting.remarks_deadline_at is not None and now > meeting.remarks_deadline_at:
         deadline = meeting.remarks_deadline_at
-        raise RemarkError(f"Fristen for protokolbemærkninger udløb {deadline:%d.%m.%Y kl. %H.%M}.")
+        raise RemarkError(
+            _(
+                "Fristen for protokolbemærkninger udløb %(when)s.",
+                when=f"{deadline:%d.%m.%Y} {_('kl.')} {deadline:%H.%M}",
+            )
+        )
     if member.id not in present_for_item(item):
-        raise RemarkError("Du kan kun indgive bemærkninger til punkter, du deltog i.")
+        raise RemarkError(_("Du kan kun indgive bemærkninger til punkter, du deltog i."))
     parties = member_parties(member, meeting.body_id, meeting.date)
     party = parties[0] if parties else None
     if kind != RemarkKind.PERSONAL and party is None:
-        raise RemarkError("Som løsgænger kan du kun indgive en personlig bemærkning.")
+        raise RemarkError(_("Som løsgænger kan du kun indgive en personlig bemærkning."))
     return add_remark(
         item,
         kind,
@@ -170,7 +178,7 @@ def confirm_co_party(remark: ProtocolRemark, member: Member, *, actor: Any) -> N
     parties = {p.id for p in member_parties(member, meeting.body_id, meeting.date)}
     entry = next((cp for cp in remark.co_parties if cp.party_id in parties), None)
     if entry is None:
-        raise RemarkError("Dit parti er ikke med på denne bemærkning.")
+        raise RemarkError(_("Dit parti er ikke med på denne bemærkning."))
     if entry.is_confirmed:
         return
     entry.is_confirmed = True
@@ -187,9 +195,9 @@ def remark_warnings(remark: ProtocolRemark) -> list[str]:
     present = present_for_item(item)
     warnings: list[str] = []
     if remark.kind == RemarkKind.PERSONAL:
-        who = remark.member.name if remark.member else "medlemmet"
+        who = remark.member.name if remark.member else _("medlemmet")
         if remark.member is None or remark.member.id not in present:
-            warnings.append(f"{who} var ikke til stede ved punktet.")
+            warnings.append(_("%(who)s var ikke til stede ved punktet.", who=who))
             return warnings
         return _vote_warnings(item, who, _member_position(remark.member.id, present))
     parties = [remark.party] if remark.party else []
@@ -197,7 +205,7 @@ def remark_warnings(remark: ProtocolRemark) -> list[str]:
     for party in parties:
         members = [s for s in present.values() if s.party and s.party.id == party.id]
         if not members:
-            warnings.append(f"{party.letter} var ikke til stede ved punktet.")
+            warnings.append(_("%(who)s var ikke til stede ved punktet.", who=party.letter))
             continue
         warnings += _vote_warnings(item, party.letter, _party_position(party.id))
     return warnings
@@ -240,13 +248,23 @@ def _vote_warnings(
             continue
         position = position_in(vote)
         winning = "for" if counted.outcome.value == "adopted" else "against"
-        label = f"afstemningen om forslag {motion.position + 1}"
+        number = motion.position + 1
         if position == winning:
-            warnings.append(f"{who} stemte med flertallet ved {label}.")
+            warnings.append(
+                _(
+                    "%(who)s stemte med flertallet ved afstemningen om forslag %(number)s.",
+                    who=who,
+                    number=number,
+                )
+            )
         elif position == "abstain":
             warnings.append(
-                f"{who} undlod at stemme ved {label}; bemærkningen bør kun sige"
-                " dette eller angå proceduren."
+                _(
+                    "%(who)s undlod at stemme ved afstemningen om forslag %(number)s;"
+                    " bemærkningen bør kun sige dette eller angå proceduren.",
+                    who=who,
+                    number=number,
+                )
             )
     return warnings
 
@@ -267,19 +285,23 @@ def accept_remark(remark: ProtocolRemark, *, actor: Any, override: bool = False)
     warnings = remark_warnings(remark)
     if warnings and not override:
         raise RemarkError(
-            "Bemærkningen giver anledning til advarsler: "
-            + " ".join(warnings)
-            + " Vælg 'optag alligevel' for at optage den."
+            _(
+                "Bemærkningen giver anledning til advarsler: %(warnings)s Vælg 'optag"
+                " alligevel' for at optage den.",
+                warnings=" ".join(warnings),
+            )
         )
     unconfirmed = [cp.party.letter for cp in remark.co_parties if not cp.is_confirmed]
     if remark.kind == RemarkKind.JOINT and unconfirmed and not override:
         raise RemarkError(
-            "Disse partier har ikke bekræftet den fælles bemærkning: "
-            + ", ".join(unconfirmed)
-            + ". De står ikke i protokollen, før de bekræfter."
+            _(
+                "Disse partier har ikke bekræftet den fælles bemærkning: %(parties)s. De står"
+                " ikke i protokollen, før de bekræfter.",
+                parties=", ".join(unconfirmed),
+            )
         )
     if remark.kind == RemarkKind.JOINT and unconfirmed:
-        warnings.append("Ikke bekræftet af: " + ", ".join(unconfirmed) + ".")
+        warnings.append(_("Ikke bekræftet af: %(parties)s.", parties=", ".join(unconfirmed)))
     remark.status = RemarkStatus.ACCEPTED
     remark.overridden_warnings = " ".join(warnings) if override else ""
     remark.return_comment = ""
@@ -299,7 +321,9 @@ def return_remark(remark: ProtocolRemark, comment: str, *, actor: Any) -> Protoc
     ensure_editable(remark.item.meeting)
     comment = comment.strip()
     if not comment:
-        raise RemarkError("Skriv en kommentar til medlemmet om, hvorfor bemærkningen returneres.")
+        raise RemarkError(
+            _("Skriv en kommentar til medlemmet om, hvorfor bemærkningen returneres.")
+        )
     remark.status = RemarkStatus.RETURNED
     remark.return_comment = comment[:5000]
     remark.decided_by_id = getattr(actor, "id", None)

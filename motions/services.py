@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from meetings.locking import ensure_editable
 from meetings.models import AgendaItem, Member, Party
 from meetings.services import seated_members
@@ -32,13 +34,15 @@ def _check(
 ) -> None:
     ensure_editable(item.meeting)
     if kind != MotionKind.RECOMMENDATION and member is None and party is None and not name.strip():
-        raise MotionError("Vælg hvem der stiller forslaget.")
+        raise MotionError(_("Vælg hvem der stiller forslaget."))
     if member is not None:
         meeting = item.meeting
         if member.id not in seated_members(meeting.body, meeting.date):
-            raise MotionError(f"{member.name} har ikke sæde i {meeting.body.name}.")
+            raise MotionError(
+                _("%(name)s har ikke sæde i %(body)s.", name=member.name, body=meeting.body.name)
+            )
     if len(text) > MAX_TEXT:
-        raise MotionError(f"Forslagets tekst er for lang (højst {MAX_TEXT} tegn).")
+        raise MotionError(_("Forslagets tekst er for lang (højst %(max)s tegn).", max=MAX_TEXT))
 
 
 def create_motion(

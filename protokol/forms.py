@@ -1,4 +1,5 @@
-"""WTForms fields with Danish error messages (WTForms ships no Danish catalogue)."""
+"""WTForms fields with Danish error messages (WTForms ships no Danish catalogue), translated
+with the interface (the message ids are the Danish texts)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import wtforms
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -34,7 +36,7 @@ class SelectField(wtforms.SelectField):
         if not self.validate_choice or self.choices is None:
             return
         if str(self.data if self.data is not None else "") not in choice_values(self.choices):
-            raise ValidationError("Vælg en af mulighederne på listen.")
+            raise ValidationError(_l("Vælg en af mulighederne på listen."))
 
 
 class SelectMultipleField(wtforms.SelectMultipleField):
@@ -46,7 +48,7 @@ class SelectMultipleField(wtforms.SelectMultipleField):
     def pre_validate(self, form) -> None:
         allowed = choice_values(self.choices)
         if any(str(value) not in allowed for value in self.data or []):
-            raise ValidationError("Vælg blandt mulighederne på listen.")
+            raise ValidationError(_l("Vælg blandt mulighederne på listen."))
 
 
 class RadioField(wtforms.RadioField):
@@ -57,7 +59,7 @@ class RadioField(wtforms.RadioField):
         if self.choices is None:
             return
         if str(self.data) not in choice_values(self.choices):
-            raise ValidationError("Vælg en af mulighederne.")
+            raise ValidationError(_l("Vælg en af mulighederne."))
 
 
 class IntegerField(wtforms.IntegerField):
@@ -65,7 +67,7 @@ class IntegerField(wtforms.IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Skriv et helt tal.") from exc
+            raise ValueError(_l("Skriv et helt tal.")) from exc
 
 
 class DateField(wtforms.DateField):
@@ -73,7 +75,7 @@ class DateField(wtforms.DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Ugyldig dato; brug formatet åååå-mm-dd.") from exc
+            raise ValueError(_l("Ugyldig dato; brug formatet åååå-mm-dd.")) from exc
 
 
 class DateTimeLocalField(wtforms.DateTimeLocalField):
@@ -81,4 +83,4 @@ class DateTimeLocalField(wtforms.DateTimeLocalField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Ugyldigt tidspunkt; brug dato og klokkeslæt.") from exc
+            raise ValueError(_l("Ugyldigt tidspunkt; brug dato og klokkeslæt.")) from exc

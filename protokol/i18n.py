@@ -16,7 +16,8 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """The language of this request's interface (Danish outside a request, e.g. the CLI)."""
+    """The language of this request's interface (Danish outside a request: the CLI, services
+    called from tests)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
     choice = request.args.get("lang") or request.cookies.get(COOKIE)

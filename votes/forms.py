@@ -3,58 +3,64 @@ the secretary saw (optimistic locking)."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from protokol.forms import IntegerField, RadioField, SelectField, as_choices
 
-POSITION_CHOICES = [("for", "For"), ("against", "Imod"), ("abstain", "Undlod"), ("", "Ryd")]
+POSITION_CHOICES = [
+    ("for", _l("For")),
+    ("against", _l("Imod")),
+    ("abstain", _l("Undlod")),
+    ("", _l("Ryd")),
+]
 MEMBER_POSITION_CHOICES = [
-    ("for", "For"),
-    ("against", "Imod"),
-    ("abstain", "Undlod"),
-    ("not_voting", "Deltog ikke"),
-    ("", "Som partiet"),
+    ("for", _l("For")),
+    ("against", _l("Imod")),
+    ("abstain", _l("Undlod")),
+    ("not_voting", _l("Deltog ikke")),
+    ("", _l("Som partiet")),
 ]
 
 
 class VersionedForm(FlaskForm):
     version = IntegerField(
         validators=[
-            InputRequired("Versionen mangler; genindlæs siden."),
-            NumberRange(min=1, message="Ugyldig version."),
+            InputRequired(_l("Versionen mangler; genindlæs siden.")),
+            NumberRange(min=1, message=_l("Ugyldig version.")),
         ],
     )
 
 
 class PositionForm(VersionedForm):
     position = SelectField(
-        "Stemme",
+        _l("Stemme"),
         choices=POSITION_CHOICES,
         validators=[Optional()],
     )
 
 
 class MemberPositionForm(VersionedForm):
-    position = SelectField("Stemme", choices=MEMBER_POSITION_CHOICES, validators=[Optional()])
+    position = SelectField(_l("Stemme"), choices=MEMBER_POSITION_CHOICES, validators=[Optional()])
 
 
 class BulkPositionForm(VersionedForm):
     position = SelectField(
-        "Stemme",
+        _l("Stemme"),
         choices=POSITION_CHOICES[:3],
-        validators=[InputRequired("Vælg For, Imod eller Undlod.")],
+        validators=[InputRequired(_l("Vælg For, Imod eller Undlod."))],
     )
 
 
 class WithoutVoteForm(VersionedForm):
     outcome = SelectField(
-        "Afgjort uden afstemning",
+        _l("Afgjort uden afstemning"),
         choices=[
-            ("", "Nej, der stemmes"),
-            ("adopted", "Vedtaget uden afstemning"),
-            ("rejected", "Forkastet uden afstemning"),
+            ("", _l("Nej, der stemmes")),
+            ("adopted", _l("Vedtaget uden afstemning")),
+            ("rejected", _l("Forkastet uden afstemning")),
         ],
         validators=[Optional()],
     )
@@ -62,27 +68,29 @@ class WithoutVoteForm(VersionedForm):
 
 class ResultForm(VersionedForm):
     mode = RadioField(
-        "Resultatsætning",
+        _l("Resultatsætning"),
         choices=[
-            ("default", "Standardsætning"),
-            ("custom", "Egen sætning"),
-            ("omitted", "Ingen sætning"),
+            ("default", _l("Standardsætning")),
+            ("custom", _l("Egen sætning")),
+            ("omitted", _l("Ingen sætning")),
         ],
-        validators=[InputRequired("Vælg en resultatsætning.")],
+        validators=[InputRequired(_l("Vælg en resultatsætning."))],
     )
-    text = StringField("Egen sætning", validators=[Length(max=2000, message="Højst 2000 tegn.")])
+    text = StringField(
+        _l("Egen sætning"), validators=[Length(max=2000, message=_l("Højst 2000 tegn."))]
+    )
 
 
 class DecisionForm(FlaskForm):
-    result_key = SelectField("Beslutning", choices=[], validators=[Optional()])
+    result_key = SelectField(_l("Beslutning"), choices=[], validators=[Optional()])
     result_text = TextAreaField(
-        "Egen formulering (erstatter standardsætningen)",
-        validators=[Length(max=5000, message="Højst 5000 tegn.")],
+        _l("Egen formulering (erstatter standardsætningen)"),
+        validators=[Length(max=5000, message=_l("Højst 5000 tegn."))],
         render_kw={"rows": 2},
     )
 
     def __init__(self, *args, final_results: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.result_key.choices = as_choices(
-            [("", "— ingen standardsætning —"), *(final_results or {}).items()]
+            [("", _l("— ingen standardsætning —")), *(final_results or {}).items()]
         )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+
 from meetings.models import AgendaItem, Body, Member, Party
 from meetings.services import (
     SeatedMember,
@@ -112,11 +114,16 @@ def member_positions(
     for pv in vote.party_votes:
         if pv.party_id not in present_parties:
             warnings.append(
-                f"{pv.party.letter} har stemt, men ingen af partiets medlemmer er til stede."
+                _(
+                    "%(party)s har stemt, men ingen af partiets medlemmer er til stede.",
+                    party=pv.party.letter,
+                )
             )
     for mv in vote.member_votes:
         if mv.member_id not in present:
-            warnings.append(f"{mv.member.name} har en stemme, men er ikke til stede.")
+            warnings.append(
+                _("%(name)s har en stemme, men er ikke til stede.", name=mv.member.name)
+            )
     return positions, warnings
 
 
@@ -187,12 +194,23 @@ def tally(vote: Vote) -> Tally:
         needed = (size + 1) // 2
         warnings.insert(
             0,
-            f"Ikke beslutningsdygtigt: {len(present_list)} af {size} medlemmer er til stede"
-            f" (mindst {needed} kræves).",
+            _(
+                "Ikke beslutningsdygtigt: %(present)s af %(size)s medlemmer er til stede"
+                " (mindst %(needed)s kræves).",
+                present=len(present_list),
+                size=size,
+                needed=needed,
+            ),
         )
     if not vote.is_without_vote and unrecorded:
         names = ", ".join(s.label for s in unrecorded)
-        warnings.append(f"Ingen stemme registreret for {len(unrecorded)} til stede: {names}.")
+        warnings.append(
+            _(
+                "Ingen stemme registreret for %(count)s til stede: %(names)s.",
+                count=len(unrecorded),
+                names=names,
+            )
+        )
     return result
 
 
@@ -213,8 +231,10 @@ class VoteConflict(VoteError):
     def __init__(self, vote: Vote):
         self.vote = vote
         super().__init__(
-            "Afstemningen er netop ændret et andet sted. Siden viser nu den nyeste udgave;"
-            " kontrollér den, og registrér igen."
+            _(
+                "Afstemningen er netop ændret et andet sted. Siden viser nu den nyeste udgave;"
+                " kontrollér den, og registrér igen."
+            )
         )
 
 
@@ -235,7 +255,7 @@ def _check_version(vote: Vote, expected_version: int | None) -> None:
 
 def _ensure_open(vote: Vote) -> None:
     if not vote.is_open:
-        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+        raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
 
 
 def _delete_part(vote: Vote, part: PartyVote | MemberVote, collection: str) -> None:
@@ -275,7 +295,7 @@ def set_party_position(
         return vote
     _check_version(vote, expected_version)
     if not vote.is_open:
-        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+        raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
     if position is None:
         _delete_part(vote, current, "party_votes")
     elif current is None:
@@ -302,9 +322,9 @@ def set_member_position(
         return vote
     _check_version(vote, expected_version)
     if not vote.is_open:
-        raise VoteError("Afstemningen er lukket. Genåbn den for at rette.")
+        raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
     if position is not None and member.id not in present_for_item(vote.motion.item):
-        raise VoteError(f"{member.name} er ikke til stede ved punktet.")
+        raise VoteError(_("%(name)s er ikke til stede ved punktet.", name=member.name))
     if position is None:
         _delete_part(vote, current, "member_votes")
     elif current is None:
@@ -380,9 +400,9 @@ def set_result_sentence(
     """Choose the result sentence printed after the vote: the style's, one's own, or none."""
     text = text.strip()
     if mode == ResultMode.CUSTOM and not text:
-        raise VoteError("Skriv den sætning, der skal stå efter afstemningen.")
+        raise VoteError(_("Skriv den sætning, der skal stå efter afstemningen."))
     if len(text) > 2000:
-        raise VoteError("Sætningen er for lang (højst 2000 tegn).")
+        raise VoteError(_("Sætningen er for lang (højst 2000 tegn)."))
     if (vote.result_mode, vote.result_text) == (mode, text if mode == ResultMode.CUSTOM else ""):
         return vote
     _check_version(vote, expected_version)
@@ -402,9 +422,9 @@ def set_decision(
     ensure_editable(item.meeting)
     result_text = result_text.strip()
     if result_key and result_key not in set(known_keys):
-        raise VoteError("Ukendt standardsætning for beslutningen.")
+        raise VoteError(_("Ukendt standardsætning for beslutningen."))
     if len(result_text) > 5000:
-        raise VoteError("Beslutningen er for lang (højst 5000 tegn).")
+        raise VoteError(_("Beslutningen er for lang (højst 5000 tegn)."))
     decision = getattr(item, "decision", None)
     if decision is None:
         decision = Decision(item=item)

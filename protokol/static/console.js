@@ -18,6 +18,16 @@
     box.setAttribute("role", isError ? "alert" : "status");
   }
 
+  // The interface's texts in the page's language (data-msg-* on #console), Danish without them.
+  function message(name, fallback, values) {
+    var el = document.getElementById("console");
+    var text = (el && el.dataset[name]) || fallback;
+    Object.keys(values || {}).forEach(function (key) {
+      text = text.replace("{" + key + "}", values[key]);
+    });
+    return text;
+  }
+
   function focusKey() {
     var el = document.activeElement;
     if (!el) return null;
@@ -80,7 +90,7 @@
       if (btn && btn.name) data.append(btn.name, btn.value);
     }
     busy = true;
-    status("Gemmer …", false);
+    status(message("msgSaving", "Gemmer …"), false);
     fetch(form.action, {
       method: "POST",
       body: data,
@@ -90,19 +100,22 @@
       return response.text().then(function (html) {
         var ok = response.ok;
         if (!swap(html)) {
-          status("Serveren svarede uventet (" + response.status + "). Genindlæs siden.", true);
+          status(message("msgUnexpected", "Serveren svarede uventet ({status}). Genindlæs siden.",
+            { status: response.status }), true);
           return;
         }
         if (ok) {
           if (form.dataset.draft) clearDraft(form.dataset.draft);
-          status("Gemt " + new Date().toLocaleTimeString("da-DK"), false);
+          var locale = (document.getElementById("console") || root).dataset.locale || "da-DK";
+          status(message("msgSaved", "Gemt {time}",
+            { time: new Date().toLocaleTimeString(locale) }), false);
         } else {
           queue.length = 0;  // what follows was based on a state that did not happen
         }
       });
     }).catch(function () {
       queue.length = 0;
-      status("Ingen forbindelse til serveren; intet blev gemt. Prøv igen.", true);
+      status(message("msgOffline", "Ingen forbindelse til serveren; intet blev gemt. Prøv igen."), true);
     }).then(function () {
       busy = false;
       pump();
