@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from meetings.locking import ensure_editable
@@ -300,10 +301,16 @@ def accept_remark(remark: ProtocolRemark, *, actor: Any, override: bool = False)
                 parties=", ".join(unconfirmed),
             )
         )
-    if remark.kind == RemarkKind.JOINT and unconfirmed:
-        warnings.append(_("Ikke bekræftet af: %(parties)s.", parties=", ".join(unconfirmed)))
+    if override:
+        # The record keeps the warnings in Danish, whatever language the secretary reads.
+        with force_locale("da"):
+            recorded = remark_warnings(remark)
+            if remark.kind == RemarkKind.JOINT and unconfirmed:
+                recorded.append(
+                    _("Ikke bekræftet af: %(parties)s.", parties=", ".join(unconfirmed))
+                )
     remark.status = RemarkStatus.ACCEPTED
-    remark.overridden_warnings = " ".join(warnings) if override else ""
+    remark.overridden_warnings = " ".join(recorded) if override else ""
     remark.return_comment = ""
     remark.decided_by_id = getattr(actor, "id", None)
     remark.decided_at = utcnow()

@@ -502,3 +502,21 @@ def test_an_approved_meeting_refuses_every_remark_change(
         assert other.status == RemarkStatus.SUBMITTED, name
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProtocolRemark)) == 2
     assert not joint.co_parties[0].is_confirmed
+
+
+def test_overridden_warnings_are_recorded_in_danish_whatever_the_readers_language(
+    app, db, factories, item, members, users, secretary
+):
+    from flask_babel import force_locale
+
+    vote(factories, item, MAJORITY_FOR)
+    remark = file_remark(item, members["A 1"], RemarkKind.PARTY, "A er for.", actor=users["A 1"])
+    db.session.commit()
+    with app.test_request_context("/?lang=en"), force_locale("en"):
+        with pytest.raises(RemarkError, match="anyway") as refused:
+            accept_remark(remark, actor=secretary)
+        assert "voted with the majority" in str(refused.value)
+        db.session.rollback()
+        accept_remark(remark, actor=secretary, override=True)
+        db.session.commit()
+    assert remark.overridden_warnings == "A stemte med flertallet ved afstemningen om forslag 1."
