@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from minutes.console import bp as console_bp
     from minutes.lifecycle_views import bp as lifecycle_bp
     from minutes.member_views import bp as member_bp
+    from minutes.portal import bp as portal_bp
     from minutes.review_views import bp as review_bp
     from minutes.views import bp as minutes_bp
     from protokol.accounts.views import bp as accounts_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         member_bp,
         review_bp,
         lifecycle_bp,
+        portal_bp,
     ):
         app.register_blueprint(blueprint)
 
