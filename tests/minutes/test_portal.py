@@ -122,7 +122,7 @@ def test_body_page_party_chart_and_table(client, published_demo, db):
         svg = re.search(rf'<svg [^>]*id="{chart}".*?</svg>', html, re.S).group(0)
         assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
     # The demo: C's amendment rejected 3 (V, O, C) to 6; B's adopted 6 to 3.
-    table = html[html.index("<caption>Partiernes") :]
+    table = html[html.index(">Partiernes afstemninger") :]
     row = table[table.index('title="Socialdemokratiet"') :].split("</tr>")[0]
     assert [c.split("</td>")[0] for c in row.split("<td>")[1:]] == ["2", "2", "100 %", "0"]
     row = table[table.index('title="Venstre"') :].split("</tr>")[0]
@@ -159,6 +159,18 @@ def test_meeting_page_before_the_agenda_is_published(client, db, factories):
     assert "Hemmeligt endnu" not in html
     assert "Rådhuset" in html
     assert client.get(f"/meetings/{meeting.id}/items/1").status_code == 404
+
+
+def test_closed_item_shows_title_and_no_link_to_its_content(client, published_closed_item):
+    html = client.get(f"/meetings/{published_closed_item}").text
+    assert '<li value="15" id="punkt-15">' in html
+    assert "Personalesag" in html
+    assert '<span class="tag">Lukket punkt</span>' in html
+    assert "/items/15" not in html
+    for secret in ("2010-999999", "Fortrolig oplysning", "Hemmeligt"):
+        assert secret not in html
+    # The open item keeps its links.
+    assert f'href="/meetings/{published_closed_item}/items/14"' in html
 
 
 def test_meeting_page_escapes_titles(client, db, factories):

@@ -216,7 +216,7 @@ def test_nothing_closed_or_unpublished_leaks_anonymously(client, world):
 def test_the_party_figures_count_only_published_open_items(client, world):
     body, _meetings = world
     html = client.get(f"/bodies/{body.id}").text
-    start = html.index("<caption>Partiernes")
+    start = html.index(">Partiernes afstemninger")
     table = html[start : html.index("</table>", start)]
     # Only the published meeting's two open-item votes count: C's amendment, 3 (B, F, Ø)
     # for and 3 (A) against, a tie, so rejected; V's addition, adopted by all.
