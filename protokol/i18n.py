@@ -8,7 +8,7 @@ The minutes themselves are rendered in their style's language, never translated.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -16,7 +16,10 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """The language of this request's interface."""
+    """The language of this request's interface (Danish outside a request: the command
+    line renders the standalone minutes with the app's templates)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     choice = request.args.get("lang") or request.cookies.get(COOKIE)
     if choice in LANGUAGES:
         return choice
