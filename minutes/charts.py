@@ -214,7 +214,7 @@ def legend(counts: SeatCounts) -> Markup:
         rows.append(
             f'<li class="legend-{kind}"><svg aria-hidden="true" focusable="false" width="16"'
             f' height="16" viewBox="0 0 16 16">{_mark(kind, 8, 8, 6)}</svg>'
-            f" {escape(kind_label(kind))}: <strong>{n}</strong></li>"
+            f"<span>{escape(kind_label(kind))}: <strong>{n}</strong></span></li>"
         )
     return Markup('<ul class="chart-legend">' + "".join(rows) + "</ul>")
 
