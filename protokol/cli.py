@@ -171,8 +171,14 @@ def demo_command(if_empty: bool) -> None:
         if created
         else "The demo meeting of 6 December 2010 is already loaded."
     )
-    if publish_meeting(meeting_id):
-        click.echo("Approved and published its minutes (the PDFs are frozen).")
+    from minutes.lifecycle import LifecycleError
+
+    try:
+        if publish_meeting(meeting_id):
+            click.echo("Approved and published its minutes (the PDFs are frozen).")
+    except LifecycleError as exc:
+        db.session.rollback()
+        click.echo(f"The demo meeting's minutes were left unpublished: {exc}")
     click.echo("Demo logins (for trying Protokol out; never use them in production):")
     for line in load_demo_users(meeting_id):
         click.echo(line)
