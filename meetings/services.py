@@ -237,6 +237,27 @@ def create_meeting(body: Body, starts_at: datetime, location: str, *, actor: Use
     return meeting
 
 
+def publish_agenda(meeting: Meeting, *, actor: User) -> Meeting:
+    """Make a planned meeting's agenda public (offentliggør dagsordenen): from now on the
+    public sees its items, and the open items' recommendation, case text and attachments.
+    Opening the meeting publishes it at the latest (`minutes.lifecycle.start_meeting`)."""
+    from protokol.models import utcnow
+
+    check_editable(meeting, actor)
+    if meeting.agenda_published_at is not None:
+        raise WrongState(
+            f"Dagsordenen blev offentliggjort {meeting.agenda_published_at:%d.%m.%Y kl. %H.%M}"
+            " (UTC)."
+        )
+    if meeting.state != MeetingState.PLANNED:
+        raise WrongState("Mødet er begyndt; dagsordenen er allerede offentlig.")
+    if not meeting.items:
+        raise WrongState("Dagsordenen har ingen punkter endnu.")
+    meeting.agenda_published_at = utcnow()
+    db.session.flush()
+    return meeting
+
+
 def update_meeting(meeting: Meeting, starts_at: datetime, location: str, *, actor: User) -> None:
     """Change a meeting's start and place. A known end moves with the start; members seated
     on a new date get an attendance row."""

@@ -30,10 +30,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from meetings import services
+from meetings.drafts import may_see_drafts
 from meetings.forms import (
     AttachmentForm,
     AttachmentUploadForm,
@@ -62,6 +62,7 @@ from meetings.models import (
 )
 from meetings.services import FileTooLarge, NotAllowed, PreparationError, WrongState
 from meetings.storage import attachment_path
+from meetings.visibility import is_agenda_public
 from protokol.accounts.models import Role, User
 from protokol.auth import PUBLIC, allow, require_body
 from protokol.extensions import db
@@ -98,45 +99,22 @@ def file_size(size: int | None) -> str:
     return services.format_size(size) if size is not None else ""
 
 
-# --- public pages ------------------------------------------------------------------------
-
-
-@bp.get("/")
-@allow(PUBLIC)
-def index() -> str:
-    """Roles: everyone. The bodies and their meetings, newest first."""
-    meetings = db.session.scalars(
-        sa.select(Meeting)
-        .options(selectinload(Meeting.body))
-        .order_by(Meeting.starts_at.desc())
-        .limit(200)
-    ).all()
-    bodies = db.session.scalars(sa.select(Body).order_by(Body.name)).all()
-    return render_template("meetings/index.html", meetings=meetings, bodies=bodies)
-
-
-@bp.get("/meetings/<int:meeting_id>")
-@allow(PUBLIC)
-def meeting(meeting_id: int) -> str:
-    """Roles: everyone. A meeting with its agenda; closed items by number and title only."""
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(selectinload(Meeting.items).selectinload(AgendaItem.attachments))
-    )
-    if meeting is None:
-        abort(404)
-    return render_template("meetings/meeting.html", meeting=meeting)
+# --- public downloads --------------------------------------------------------------------
+# The public pages of meetings, bodies and items are in `minutes.portal`.
 
 
 @bp.get("/attachments/<int:attachment_id>")
 @allow(PUBLIC)
 def download_attachment(attachment_id: int) -> Response:
-    """Roles: everyone for the items that are not closed; for a closed item only admins
-    and the body's secretaries (anyone else gets 404, as if it did not exist)."""
+    """Roles: everyone for the items that are not closed once the agenda is published
+    (before that, the people who work on the meeting); for a closed item only admins and
+    the body's secretaries (anyone else gets 404, as if it did not exist)."""
     attachment = db.session.get(Attachment, attachment_id)
     user = current_user._get_current_object() if current_user.is_authenticated else None
     if attachment is None or not attachment.sha256 or not services.may_download(attachment, user):
+        abort(404)
+    meeting = attachment.item.meeting
+    if not is_agenda_public(meeting) and not may_see_drafts(user, meeting):
         abort(404)
     try:
         path = attachment_path(current_app.config["ATTACHMENTS_DIR"], attachment.sha256)
@@ -152,7 +130,7 @@ def download_attachment(attachment_id: int) -> Response:
         download_name=attachment.file_name or f"bilag-{attachment.number}.pdf",
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if attachment.item.is_closed:
+    if attachment.item.is_closed or not is_agenda_public(meeting):
         response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -362,6 +340,21 @@ def update_meeting(meeting_id: int):
         message = _place(form, error)
         return _render_prepare(meeting, _status(error), message=message, meeting_form=form)
     return _done(_("Mødet er gemt."), _to_prepare(meeting.id))
+
+
+@bp.post("/manage/meetings/<int:meeting_id>/publish-agenda")
+@allow(*MANAGERS)
+def publish_agenda(meeting_id: int):
+    """Roles: admin, the body's secretaries. Publish the agenda (offentliggør dagsordenen):
+    the public sees the items from now on."""
+    meeting = _load_meeting(meeting_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        return _render_prepare(meeting, 400, message=_first_error(form))
+    _, error = _save(lambda: services.publish_agenda(meeting, actor=_actor()))
+    if error is not None:
+        return _render_prepare(meeting, _status(error), message=error.message)
+    return _done("Dagsordenen er offentliggjort.", _to_prepare(meeting.id))
 
 
 @bp.post("/manage/meetings/<int:meeting_id>/items")

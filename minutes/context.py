@@ -67,10 +67,13 @@ class MeetingMinutes:
     approvals: list[MinutesApproval] = field(default_factory=list)
     #: Corrections to the minutes as a whole (not to one item).
     corrections: list[Correction] = field(default_factory=list)
+    #: Not yet published: shown only to the people who work on it, marked UDKAST.
+    is_draft: bool = False
 
     @property
     def title(self) -> str:
-        return f"{self.meeting.body.name}: beslutningsprotokol {self.meeting.date:%d.%m.%Y}"
+        title = f"{self.meeting.body.name}: beslutningsprotokol {self.meeting.date:%d.%m.%Y}"
+        return f"UDKAST – {title}" if self.is_draft else title
 
 
 def split_blocks(text: str) -> list[str]:

@@ -25,6 +25,7 @@ from minutes.models import (
     Correction,
     MinutesApproval,
     ProtocolRemark,
+    PublishedItemMinutes,
     PublishedMinutes,
     RemarkStatus,
 )
@@ -91,9 +92,11 @@ def undecided_remarks(meeting: Meeting) -> list[ProtocolRemark]:
 
 
 def start_meeting(meeting: Meeting, *, actor: Any) -> Meeting:
-    """Planned → in session."""
+    """Planned → in session; the agenda is public from now on at the latest."""
     _require_state(meeting, MeetingState.PLANNED)
     meeting.state = MeetingState.IN_SESSION
+    if meeting.agenda_published_at is None:
+        meeting.agenda_published_at = utcnow()
     db.session.flush()
     return meeting
 
@@ -246,16 +249,27 @@ def close_approval(meeting: Meeting, *, actor: Any) -> Meeting:
 # --------------------------------------------------------------------------- publication
 
 
+#: Renders the public minutes of one item of a meeting (by the item's number) as PDF.
+ItemRenderer = Callable[[Meeting, int], bytes]
+
+
 def publish(
-    meeting: Meeting, *, actor: Any, minutes_dir: str, render_pdf: Callable[[Meeting], bytes]
+    meeting: Meeting,
+    *,
+    actor: Any,
+    minutes_dir: str,
+    render_pdf: Callable[[Meeting], bytes],
+    render_item_pdf: ItemRenderer | None = None,
 ) -> PublishedMinutes:
-    """Minutes approved → published: the minutes PDF is rendered once and frozen."""
+    """Minutes approved → published: the minutes PDF is rendered once and frozen, and so
+    is each item's PDF when `render_item_pdf` is given."""
     _require_state(meeting, MeetingState.APPROVED)
     published = _freeze(
         meeting,
         actor=actor,
         minutes_dir=minutes_dir,
         render_pdf=render_pdf,
+        render_item_pdf=render_item_pdf,
         reason="Offentliggjort",
     )
     meeting.state = MeetingState.PUBLISHED
@@ -269,9 +283,17 @@ def _freeze(
     actor: Any,
     minutes_dir: str,
     render_pdf: Callable[[Meeting], bytes],
+    render_item_pdf: ItemRenderer | None = None,
     reason: str,
 ) -> PublishedMinutes:
     data = render_pdf(meeting)
+    item_files = []
+    if render_item_pdf is not None:
+        # Rendered and stored before any row is added: a failure leaves nothing half-made.
+        item_files = [
+            (item, *store_file(minutes_dir, render_item_pdf(meeting, item.number)))
+            for item in sorted(meeting.items, key=lambda i: i.position)
+        ]
     sha256, size = store_file(minutes_dir, data)
     version = (
         db.session.scalar(
@@ -290,6 +312,12 @@ def _freeze(
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(published)
+    for item, item_sha256, item_size in item_files:
+        db.session.add(
+            PublishedItemMinutes(
+                published_minutes=published, item_id=item.id, sha256=item_sha256, size=item_size
+            )
+        )
     db.session.flush()
     return published
 
@@ -314,6 +342,7 @@ def add_correction(
     item: AgendaItem | None = None,
     minutes_dir: str,
     render_pdf: Callable[[Meeting], bytes],
+    render_item_pdf: ItemRenderer | None = None,
 ) -> Correction:
     """Append a correction (addendum) to approved minutes; the record itself stays as it
     was. Published minutes get a new frozen version; the old ones stay available."""
@@ -349,6 +378,7 @@ def add_correction(
             actor=actor,
             minutes_dir=minutes_dir,
             render_pdf=render_pdf,
+            render_item_pdf=render_item_pdf,
             reason=f"Rettelse {count}: {what[:200]}",
         )
     return correction

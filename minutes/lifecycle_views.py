@@ -56,7 +56,7 @@ from minutes.lifecycle import (
 )
 from minutes.models import AppendOnlyError, MinutesApproval
 from minutes.styles import StyleError
-from minutes.views import render_public_pdf
+from minutes.views import render_public_item_pdf, render_public_pdf
 from protokol.accounts.models import Role
 from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
@@ -504,6 +504,7 @@ def _publish(meeting: Meeting) -> None:
         actor=current_user,
         minutes_dir=current_app.config["MINUTES_DIR"],
         render_pdf=render_public_pdf,
+        render_item_pdf=render_public_item_pdf,
     )
 
 
@@ -511,7 +512,7 @@ def _publish(meeting: Meeting) -> None:
 @allow(*STAFF)
 def publish_step(meeting_id: int):
     """Roles: admin, the body's secretaries. Minutes approved → published: the public
-    minutes PDF is rendered once and frozen (stored by its SHA-256)."""
+    minutes PDF, and each item's, is rendered once and frozen (stored by its SHA-256)."""
     return _step(meeting_id, MeetingState.APPROVED, _publish)
 
 
@@ -542,6 +543,7 @@ def add_correction_view(meeting_id: int):
             item=item,
             minutes_dir=current_app.config["MINUTES_DIR"],
             render_pdf=render_public_pdf,
+            render_item_pdf=render_public_item_pdf,
         )
 
     if was_published:

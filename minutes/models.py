@@ -206,6 +206,29 @@ class PublishedMinutes(db.Model):
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
 
+class PublishedItemMinutes(db.Model):
+    """The frozen PDF of one item's minutes, made with each published version of the
+    meeting's minutes: what the public downloads per item, stored once by checksum."""
+
+    __tablename__ = "published_item_minutes"
+    __table_args__ = (sa.UniqueConstraint("published_minutes_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The version of the meeting's minutes this item PDF belongs to.
+    published_minutes_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("published_minutes.id", ondelete="RESTRICT"), index=True, nullable=False
+    )
+    item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agenda_items.id", ondelete="RESTRICT"), index=True, nullable=False
+    )
+    #: SHA-256 of the PDF (hex); the stored file's name.
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+    published_minutes: Mapped[PublishedMinutes] = relationship()
+
+
 class Notification(db.Model):
     """A message to a user in the app (a remark returned or edited, a confirmation asked)."""
 
@@ -230,7 +253,7 @@ class AppendOnlyError(Exception):
 def _corrections_are_append_only(session, _context, _instances) -> None:
     """Corrections and frozen minutes are only ever added, never changed or removed."""
     for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, Correction | PublishedMinutes) and (
+        if isinstance(obj, Correction | PublishedMinutes | PublishedItemMinutes) and (
             obj in session.deleted or session.is_modified(obj, include_collections=False)
         ):
             raise AppendOnlyError(

@@ -31,6 +31,7 @@ from reportlab.platypus import (
 from minutes.context import DecisionText, ItemMinutes, MeetingMinutes, split_blocks
 from minutes.markup import parse_blocks, pdf_escape
 from minutes.styles import long_date, short_date
+from minutes.text import DRAFT_NOTE
 
 FONT = "Vera"
 PAGE_MARGIN = 2.2 * cm
@@ -334,6 +335,7 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
     )
     width = doc.width
     story: list[Flowable] = [
+        *([_para(DRAFT_NOTE, "section")] if minutes.is_draft else []),
         Paragraph("Beslutningsprotokol", styles["title"]),
         _para(body.name, "section"),
         _para(
@@ -361,7 +363,10 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
         story += signature_flowables(minutes)
     doc.build(
         story,
-        canvasmaker=_canvas_class(body.name, f"Møde {short_date(meeting.date)}"),
+        canvasmaker=_canvas_class(
+            f"UDKAST · {body.name}" if minutes.is_draft else body.name,
+            f"Møde {short_date(meeting.date)}",
+        ),
     )
     return buffer.getvalue()
 

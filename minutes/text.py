@@ -5,6 +5,9 @@ from __future__ import annotations
 from minutes.context import ItemMinutes, MeetingMinutes, split_blocks
 from minutes.styles import long_date
 
+#: Printed above draft minutes (not yet published).
+DRAFT_NOTE = "UDKAST – protokollen er ikke offentliggjort"
+
 
 def item_text(entry: ItemMinutes) -> str:
     """One agenda item as plain text; the decision section exactly as the style words it."""
@@ -70,6 +73,8 @@ def render_minutes_text(minutes: MeetingMinutes) -> str:
         head.append("Til stede: " + ", ".join(s.label for s in minutes.present))
     if minutes.absent:
         head.append("Fraværende: " + ", ".join(s.label for s in minutes.absent))
+    if minutes.is_draft:
+        head.insert(0, DRAFT_NOTE)
     text = "\n".join(head) + "\n\n" + "\n".join(item_text(e) for e in minutes.items)
     if minutes.corrections:
         text += (

@@ -1,23 +1,33 @@
 """The minutes as pages and downloads: HTML, PDF and text, per meeting and per item.
 
-Once a meeting's minutes are published, the PDF of the whole meeting is the frozen one
-(`minutes.lifecycle.publish`): its bytes are served from `MINUTES_DIR` as stored, never
-rendered again, with their SHA-256; every earlier version stays downloadable.
+The public sees a meeting's minutes once they are published (`meetings.visibility`), and
+anything else gets 404, as if they did not exist; the people who work on the meeting
+(`meetings.drafts.may_see_drafts`) see the draft, marked UDKAST, never cached.
+
+Once published, the PDFs of the whole meeting and of each item are the frozen ones
+(`minutes.lifecycle.publish`): their bytes are served from `MINUTES_DIR` as stored, never
+rendered again, checked against their SHA-256, with `ETag`, `Last-Modified` and 304 on
+`If-None-Match` / `If-Modified-Since`; every earlier version of the meeting's PDF stays
+downloadable.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user
 from markupsafe import Markup
 
+from meetings.drafts import may_see_drafts
 from meetings.models import Meeting
 from meetings.storage import attachment_path
+from meetings.visibility import are_minutes_public
 from minutes.context import build_minutes, split_blocks
 from minutes.markup import to_html
-from minutes.models import PublishedMinutes
+from minutes.models import PublishedItemMinutes, PublishedMinutes
 from minutes.pdf import render_minutes_pdf
 from minutes.styles import StyleError
 from minutes.text import render_minutes_text
@@ -47,34 +57,66 @@ def text_blocks(text: str) -> list[str]:
     return split_blocks(text)
 
 
-def _load(meeting_id: int, item_number: int | None):
+def viewer():
+    """The logged-in user, or None for an anonymous visitor."""
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def minutes_access(meeting: Meeting) -> bool:
+    """Whether this request sees the meeting's minutes as a draft (False: as published);
+    404 when it may not see them at all."""
+    if are_minutes_public(meeting):
+        return False
+    if may_see_drafts(viewer(), meeting):
+        return True
+    abort(404)
+
+
+def _meeting(meeting_id: int, item_number: int | None = None) -> tuple[Meeting, bool]:
+    """The meeting (404 if missing, or its item number is unknown) and whether the request
+    sees a draft; 404 when it may not see the minutes."""
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None:
         abort(404)
     if item_number is not None and item_number not in {i.number for i in meeting.items}:
         abort(404)
-    return build_minutes(
+    return meeting, minutes_access(meeting)
+
+
+def _minutes(meeting: Meeting, item_number: int | None, *, is_draft: bool):
+    minutes = build_minutes(
         meeting,
         item_numbers=[item_number] if item_number is not None else None,
         is_public=True,
         style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
     )
+    minutes.is_draft = is_draft
+    return minutes
 
 
-def _filename(meeting: Meeting, item_number: int | None, ext: str) -> str:
+def _filename(meeting: Meeting, item_number: int | None, ext: str, *, is_draft: bool = False):
     name = f"beslutningsprotokol-{meeting.date:%Y-%m-%d}-{meeting.id}"
     if item_number is not None:
         name += f"-punkt-{item_number}"
+    if is_draft:
+        name += "-udkast"
     return f"{name}.{ext}"
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes")
 @bp.get("/meetings/<int:meeting_id>/items/<int:item_number>/minutes")
 @allow(PUBLIC)
-def minutes_page(meeting_id: int, item_number: int | None = None) -> str:
-    """Roles: everyone. The minutes as a web page."""
-    minutes = _load(meeting_id, item_number)
-    return render_template("minutes/page.html", minutes=minutes, item_number=item_number)
+def minutes_page(meeting_id: int, item_number: int | None = None):
+    """Roles: everyone once published (the body's staff and members see the draft). The
+    minutes as a web page."""
+    meeting, is_draft = _meeting(meeting_id, item_number)
+    minutes = _minutes(meeting, item_number, is_draft=is_draft)
+    response = Response(
+        render_template("minutes/page.html", minutes=minutes, item_number=item_number)
+    )
+    if is_draft:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def render_public_pdf(meeting: Meeting) -> bytes:
@@ -83,6 +125,19 @@ def render_public_pdf(meeting: Meeting) -> bytes:
     return render_minutes_pdf(
         build_minutes(
             meeting,
+            is_public=True,
+            style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
+        )
+    )
+
+
+def render_public_item_pdf(meeting: Meeting, item_number: int) -> bytes:
+    """The public minutes of one item as PDF (a closed item: number and title only): what
+    publication freezes per item."""
+    return render_minutes_pdf(
+        build_minutes(
+            meeting,
+            item_numbers=[item_number],
             is_public=True,
             style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
         )
@@ -101,38 +156,80 @@ def published_minutes(meeting: Meeting) -> list[PublishedMinutes]:
     )
 
 
-def _unavailable(published: PublishedMinutes, problem: str):
-    current_app.logger.error(
-        "published minutes %s v%s (%s): %s",
-        published.meeting_id,
-        published.version,
-        published.sha256,
-        problem,
+def frozen_item_minutes(meeting: Meeting, item_number: int) -> PublishedItemMinutes | None:
+    """The frozen PDF of an item's minutes in the newest published version, if one was
+    made (meetings published before item PDFs were frozen have none)."""
+    item = next((i for i in meeting.items if i.number == item_number), None)
+    if item is None:
+        return None
+    return db.session.scalar(
+        sa.select(PublishedItemMinutes)
+        .join(PublishedMinutes)
+        .where(PublishedItemMinutes.item_id == item.id)
+        .order_by(PublishedMinutes.version.desc())
+        .limit(1)
     )
+
+
+def _unavailable(what: str, sha256: str, problem: str):
+    current_app.logger.error("%s (%s): %s", what, sha256, problem)
     message = "Den offentliggjorte protokol kan ikke hentes lige nu. Prøv igen senere."
     return render_template("error.html", code=503, message=message), 503
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _send_pdf(
+    data: bytes,
+    filename: str,
+    *,
+    etag: str,
+    last_modified: datetime | None,
+    cache_control: str,
+) -> Response:
+    """A PDF download that answers conditional requests (304)."""
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = cache_control
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = _utc(last_modified).replace(microsecond=0)
+    return response.make_conditional(request)
+
+
+def _stored(sha256: str, what: str) -> bytes | tuple:
+    """The stored bytes of a frozen PDF, checked against their SHA-256; or an error page."""
+    try:
+        data = attachment_path(current_app.config["MINUTES_DIR"], sha256).read_bytes()
+    except (ValueError, OSError) as exc:
+        return _unavailable(what, sha256, f"cannot read the stored file: {exc}")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return _unavailable(what, sha256, "the stored file does not match its checksum")
+    return data
 
 
 def _frozen(meeting: Meeting, published: PublishedMinutes, *, is_latest: bool):
     """The stored bytes of a published version, exactly as frozen, checked against their
     SHA-256 before they are sent."""
-    try:
-        data = attachment_path(current_app.config["MINUTES_DIR"], published.sha256).read_bytes()
-    except (ValueError, OSError) as exc:
-        return _unavailable(published, f"cannot read the stored file: {exc}")
-    if hashlib.sha256(data).hexdigest() != published.sha256:
-        return _unavailable(published, "the stored file does not match its checksum")
-    response = Response(data, mimetype="application/pdf")
-    name = _filename(meeting, None, "pdf").removesuffix(".pdf") + f"-v{published.version}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-SHA256"] = published.sha256
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.set_etag(published.sha256)
-    # A version never changes; the newest may be followed by a corrected one.
-    response.headers["Cache-Control"] = (
-        "public, no-cache" if is_latest else "public, max-age=31536000, immutable"
+    data = _stored(
+        published.sha256, f"published minutes {published.meeting_id} v{published.version}"
     )
-    return response.make_conditional(request)
+    if not isinstance(data, bytes):
+        return data
+    name = _filename(meeting, None, "pdf").removesuffix(".pdf") + f"-v{published.version}.pdf"
+    response = _send_pdf(
+        data,
+        name,
+        etag=published.sha256,
+        last_modified=published.created_at,
+        # A version never changes; the newest may be followed by a corrected one.
+        cache_control="public, no-cache" if is_latest else "public, max-age=31536000, immutable",
+    )
+    response.headers["X-Content-SHA256"] = published.sha256
+    return response
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/v<int:version>.pdf")
@@ -140,7 +237,7 @@ def _frozen(meeting: Meeting, published: PublishedMinutes, *, is_latest: bool):
 def minutes_pdf_version(meeting_id: int, version: int):
     """Roles: everyone. One published version of the minutes PDF, as frozen."""
     meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
+    if meeting is None or not are_minutes_public(meeting):
         abort(404)
     versions = published_minutes(meeting)
     published = next((p for p in versions if p.version == version), None)
@@ -149,24 +246,48 @@ def minutes_pdf_version(meeting_id: int, version: int):
     return _frozen(meeting, published, is_latest=published is versions[0])
 
 
+def _rendered(meeting: Meeting, item_number: int | None, *, is_draft: bool) -> Response:
+    """Minutes rendered now: a draft (never cached), or published minutes that have no
+    frozen PDF (published before item PDFs were frozen)."""
+    data = render_minutes_pdf(_minutes(meeting, item_number, is_draft=is_draft))
+    return _send_pdf(
+        data,
+        _filename(meeting, item_number, "pdf", is_draft=is_draft),
+        etag=hashlib.sha256(data).hexdigest(),
+        last_modified=None if is_draft else meeting.modified_at,
+        cache_control="private, no-store" if is_draft else "public, no-cache",
+    )
+
+
 @bp.get("/meetings/<int:meeting_id>/minutes.pdf")
 @bp.get("/meetings/<int:meeting_id>/items/<int:item_number>/minutes.pdf")
 @allow(PUBLIC)
 def minutes_pdf(meeting_id: int, item_number: int | None = None):
-    """Roles: everyone. The minutes as a PDF download; once published, the newest frozen
-    version of the whole meeting's minutes (never rendered again)."""
+    """Roles: everyone once published (the body's staff and members get the draft). The
+    minutes as a PDF download; once published, the newest frozen version (never rendered
+    again), of the whole meeting or of the item."""
+    meeting, is_draft = _meeting(meeting_id, item_number)
+    if is_draft:
+        return _rendered(meeting, item_number, is_draft=True)
     if item_number is None:
-        meeting = db.session.get(Meeting, meeting_id)
-        if meeting is None:
-            abort(404)
         versions = published_minutes(meeting)
         if versions:
             return _frozen(meeting, versions[0], is_latest=True)
-    minutes = _load(meeting_id, item_number)
-    response = Response(render_minutes_pdf(minutes), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_filename(minutes.meeting, item_number, "pdf")}"'
+        return _rendered(meeting, None, is_draft=False)
+    frozen = frozen_item_minutes(meeting, item_number)
+    if frozen is None:
+        return _rendered(meeting, item_number, is_draft=False)
+    data = _stored(frozen.sha256, f"published minutes {meeting.id}, item {item_number}")
+    if not isinstance(data, bytes):
+        return data
+    response = _send_pdf(
+        data,
+        _filename(meeting, item_number, "pdf"),
+        etag=frozen.sha256,
+        last_modified=frozen.created_at,
+        cache_control="public, no-cache",
     )
+    response.headers["X-Content-SHA256"] = frozen.sha256
     return response
 
 
@@ -174,6 +295,11 @@ def minutes_pdf(meeting_id: int, item_number: int | None = None):
 @bp.get("/meetings/<int:meeting_id>/items/<int:item_number>/minutes.txt")
 @allow(PUBLIC)
 def minutes_txt(meeting_id: int, item_number: int | None = None) -> Response:
-    """Roles: everyone. The minutes as plain text."""
-    minutes = _load(meeting_id, item_number)
-    return Response(render_minutes_text(minutes), mimetype="text/plain")
+    """Roles: everyone once published (the body's staff and members get the draft). The
+    minutes as plain text."""
+    meeting, is_draft = _meeting(meeting_id, item_number)
+    text = render_minutes_text(_minutes(meeting, item_number, is_draft=is_draft))
+    response = Response(text, mimetype="text/plain")
+    if is_draft:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

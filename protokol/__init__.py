@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from minutes.lifecycle_views import bp as lifecycle_bp
     from minutes.member_views import bp as member_bp
     from minutes.oparl.views import bp as oparl_bp
+    from minutes.portal import bp as portal_bp
     from minutes.review_views import bp as review_bp
     from minutes.views import bp as minutes_bp
     from protokol.accounts.views import bp as accounts_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         review_bp,
         lifecycle_bp,
         oparl_bp,
+        portal_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -114,10 +114,49 @@ def load_demo() -> tuple[int, bool]:
     return meeting.id, True
 
 
+def publish_meeting(meeting_id: int) -> bool:
+    """Take a meeting through the rest of its lifecycle to published, as the demo shows it:
+    planned → in session → closed, every attending member approves, the approval closes,
+    the minutes are published (the PDFs of the meeting and of each item frozen). Returns
+    whether anything changed (False when it is published already)."""
+    from meetings.models import Meeting, MeetingState
+    from minutes.lifecycle import (
+        approval_status,
+        approve_minutes,
+        close_approval,
+        close_meeting,
+        publish,
+        start_meeting,
+    )
+    from minutes.views import render_public_item_pdf, render_public_pdf
+
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting.state == MeetingState.PUBLISHED:
+        return False
+    if meeting.state == MeetingState.PLANNED:
+        start_meeting(meeting, actor=None)
+    if meeting.state == MeetingState.IN_SESSION:
+        close_meeting(meeting, actor=None)
+    if meeting.state == MeetingState.CLOSED:
+        for member in approval_status(meeting).missing:
+            approve_minutes(meeting, member, actor=None)
+        close_approval(meeting, actor=None)
+    publish(
+        meeting,
+        actor=None,
+        minutes_dir=current_app.config["MINUTES_DIR"],
+        render_pdf=render_public_pdf,
+        render_item_pdf=render_public_item_pdf,
+    )
+    db.session.commit()
+    return True
+
+
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only load it when the database has no meeting.")
 def demo_command(if_empty: bool) -> None:
-    """Load the demo meeting of 6 December 2010 (idempotent); prints its id last."""
+    """Load the demo meeting of 6 December 2010 with its minutes published (idempotent);
+    prints its id last."""
     from meetings.models import Meeting
 
     has_meetings = db.session.scalar(sa.select(sa.func.count()).select_from(Meeting))
@@ -132,6 +171,14 @@ def demo_command(if_empty: bool) -> None:
         if created
         else "The demo meeting of 6 December 2010 is already loaded."
     )
+    from minutes.lifecycle import LifecycleError
+
+    try:
+        if publish_meeting(meeting_id):
+            click.echo("Approved and published its minutes (the PDFs are frozen).")
+    except LifecycleError as exc:
+        db.session.rollback()
+        click.echo(f"The demo meeting's minutes were left unpublished: {exc}")
     click.echo("Demo logins (for trying Protokol out; never use them in production):")
     for line in load_demo_users(meeting_id):
         click.echo(line)

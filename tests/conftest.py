@@ -269,3 +269,28 @@ def closed_item(db, demo_id, factories) -> int:
     factories.decision(item, "approved")
     db.session.commit()
     return demo_id
+
+
+@pytest.fixture
+def publish(app):
+    """Take a meeting through its lifecycle to published: publish(meeting_id) → meeting_id.
+    The members who attended approve; the PDFs of the meeting and each item are frozen."""
+    from protokol.cli import publish_meeting
+
+    def do(meeting_id: int) -> int:
+        publish_meeting(meeting_id)
+        return meeting_id
+
+    return do
+
+
+@pytest.fixture
+def published_demo(demo_id, publish) -> int:
+    """The demo meeting with its minutes published; its id."""
+    return publish(demo_id)
+
+
+@pytest.fixture
+def published_closed_item(closed_item, publish) -> int:
+    """The demo meeting with the closed item 15, published; its id."""
+    return publish(closed_item)

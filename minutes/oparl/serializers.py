@@ -149,7 +149,7 @@ class Serializer:
                 "oparlVersion": OPARL,
                 "name": f"Protokol – {self.municipality}",
                 "body": url("bodies"),
-                "website": url_for("meetings.index", _external=True),
+                "website": url_for("portal.home", _external=True),
             }
         )
         if self.license:
@@ -174,7 +174,7 @@ class Serializer:
                 "membership": url("body_memberships", **key),
                 "legislativeTermList": url("body_terms", **key),
                 "legislativeTerm": [self.term(t) for t in terms],
-                "web": url_for("meetings.index", _external=True),
+                "web": url_for("portal.home", _external=True),
             }
         )
         if self.website:
@@ -220,6 +220,7 @@ class Serializer:
                 "classification": "Udvalg",
                 "membership": [url("membership", seat_id=s.id) for s in body.seats],
                 "meeting": url("committee_meetings", body_id=body.id),
+                "web": url_for("portal.body", body_id=body.id, _external=True),
             }
         )
         return data
@@ -293,7 +294,7 @@ class Serializer:
                 "cancelled": False,
                 "start": local_time(meeting.starts_at),
                 "organization": [url("committee", body_id=meeting.body_id)],
-                "web": url_for("meetings.meeting", meeting_id=meeting.id, _external=True),
+                "web": url_for("portal.meeting", meeting_id=meeting.id, _external=True),
             }
         )
         if meeting.ends_at is not None:

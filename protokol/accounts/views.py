@@ -34,7 +34,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("meetings.index")
+    return url_for("portal.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -63,4 +63,4 @@ def logout():
     """Roles: anyone logged in. Log out."""
     logout_user()
     flash(_("Du er logget ud."), "info")
-    return redirect(url_for("meetings.index"))
+    return redirect(url_for("portal.home"))

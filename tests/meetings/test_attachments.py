@@ -340,7 +340,8 @@ def test_edit_and_delete_refused_to_another_body_secretary(
 
 @pytest.fixture
 def files(app, db, record):
-    """A file on the open item and one on the closed item, added through the service."""
+    """A file on the open item and one on the closed item, added through the service; the
+    agenda is published (until then only the body's people may download)."""
     directory = app.config["ATTACHMENTS_DIR"]
     public = services.add_attachment(
         record.open_item,
@@ -358,6 +359,7 @@ def files(app, db, record):
         max_bytes=10**6,
         actor=record.admin,
     )
+    services.publish_agenda(record.meeting, actor=record.admin)
     db.session.commit()
     return SimpleNamespace(public=public.id, secret=secret.id)
 
@@ -379,6 +381,20 @@ def test_download_an_open_item_attachment_publicly(client, files):
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''Pixi_%C3%A6%C3%B8%C3%A5.pdf" in disposition
+
+
+def test_attachments_of_an_unpublished_agenda_are_404_to_the_public(
+    client, db, login, record, files
+):
+    record.meeting.agenda_published_at = None
+    db.session.commit()
+    assert download(client, files.public).status_code == 404
+    login(record.stranger)
+    assert download(client, files.public).status_code == 404
+    login(record.member)  # a member of the body works on the meeting
+    response = download(client, files.public)
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
 
 
 def test_closed_item_attachment_is_404_to_the_public(client, files):

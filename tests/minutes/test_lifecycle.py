@@ -51,6 +51,7 @@ from minutes.models import (
     Correction,
     MinutesApproval,
     ProtocolRemark,
+    PublishedItemMinutes,
     PublishedMinutes,
     RemarkKind,
     RemarkStatus,
@@ -66,7 +67,7 @@ from minutes.services import (
     update_remark_text,
 )
 from minutes.text import render_minutes_text
-from minutes.views import render_public_pdf
+from minutes.views import render_public_item_pdf, render_public_pdf
 from motions.models import MotionKind
 from motions.services import create_motion, delete_motion, update_motion
 from protokol.audit import AuditAction, AuditEntry, set_actor
@@ -183,6 +184,7 @@ def go(world, state: MeetingState) -> None:
                 actor=secretary,
                 minutes_dir=world.app.config["MINUTES_DIR"],
                 render_pdf=render_public_pdf,
+                render_item_pdf=render_public_item_pdf,
             )
         _db.session.commit()
 
@@ -957,8 +959,10 @@ def test_a_correction_after_publication_makes_version_2_and_version_1_stays(clie
     assert f"{base}/minutes/v1.pdf" in page
 
 
-def test_an_unpublished_meeting_is_rendered_live_without_a_checksum(client, db, world):
+def test_an_unpublished_meeting_is_rendered_live_without_a_checksum(client, db, world, login):
     go(world, MeetingState.APPROVED)
+    assert client.get(f"/meetings/{world.meeting.id}/minutes.pdf").status_code == 404
+    login(world.secretary)  # the draft, for the people who work on the meeting
     response = client.get(f"/meetings/{world.meeting.id}/minutes.pdf")
     assert response.status_code == 200
     assert "X-Content-SHA256" not in response.headers
@@ -975,8 +979,25 @@ def test_the_public_page_shows_the_checksum(client, db, world):
     assert "Protokollens forløb" not in page  # the secretary's link is not for the public
 
 
-def test_the_item_pdf_of_a_published_meeting_is_still_rendered(client, world):
+def test_the_item_pdf_of_a_published_meeting_is_the_frozen_one(client, world, monkeypatch):
     go(world, MeetingState.PUBLISHED)
+    [frozen] = [
+        f
+        for f in _db.session.scalars(sa.select(PublishedItemMinutes))
+        if f.item_id == world.items[0].id
+    ]
+    monkeypatch.setattr("minutes.views.render_minutes_pdf", None)  # never rendered again
+    response = client.get(f"/meetings/{world.meeting.id}/items/1/minutes.pdf")
+    assert response.status_code == 200
+    assert response.headers["X-Content-SHA256"] == frozen.sha256
+    assert hashlib.sha256(response.data).hexdigest() == frozen.sha256
+    assert "Budget 2011" in pdf_text(response.data)
+
+
+def test_the_item_pdf_of_minutes_published_without_item_pdfs_is_rendered(client, db, world):
+    go(world, MeetingState.APPROVED)
+    do_publish(world)  # as before item PDFs were frozen
+    db.session.commit()
     response = client.get(f"/meetings/{world.meeting.id}/items/1/minutes.pdf")
     assert response.status_code == 200
     assert "X-Content-SHA256" not in response.headers

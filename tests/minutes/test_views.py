@@ -1,5 +1,5 @@
 """The minutes as public pages and downloads: HTML, PDF and text, per meeting and per
-item; closed items redacted; user text escaped everywhere."""
+item, once published; closed items redacted; user text escaped everywhere."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ SECRETS = ("Fortrolig oplysning", "Hemmeligt ændringsforslag", "2010-999999")
 
 
 @pytest.fixture
-def hostile_text(db, demo_id, factories) -> int:
+def hostile_text(db, demo_id, factories, publish) -> int:
     """Markup-like user text in a motion, a remark, a title, a summary and a case text."""
     meeting = db.session.get(Meeting, demo_id)
     item14 = meeting.items[0]
@@ -41,14 +41,14 @@ def hostile_text(db, demo_id, factories) -> int:
     )
     factories.decision(item, result_text=f"Egen sætning {HOSTILE}")
     db.session.commit()
-    return demo_id
+    return publish(demo_id)
 
 
 # --------------------------------------------------------------------------- HTML
 
 
-def test_minutes_page_has_the_decision_section(client, demo_id):
-    response = client.get(f"/meetings/{demo_id}/minutes")
+def test_minutes_page_has_the_decision_section(client, published_demo):
+    response = client.get(f"/meetings/{published_demo}/minutes")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     html = response.text
@@ -57,30 +57,30 @@ def test_minutes_page_has_the_decision_section(client, demo_id):
         assert line in html, line
     assert "14. Endeligt udkast til ny integrationspolitik 2011-2014 (2010-174928)" in html
     assert "Til stede: Anna Demo-Andersen (A)" in html
-    assert f'href="/meetings/{demo_id}/minutes.pdf"' in html
-    assert f'href="/meetings/{demo_id}/minutes.txt"' in html
+    assert f'href="/meetings/{published_demo}/minutes.pdf"' in html
+    assert f'href="/meetings/{published_demo}/minutes.txt"' in html
 
 
-def test_item_minutes_page(client, closed_item):
-    response = client.get(f"/meetings/{closed_item}/items/14/minutes")
+def test_item_minutes_page(client, published_closed_item):
+    response = client.get(f"/meetings/{published_closed_item}/items/14/minutes")
     assert response.status_code == 200
     html = response.text
     assert f"<h3>{DECISION_HEADING}</h3>" in html
     assert "For stemte: 3 (V, O, C)" in html
     assert "Personalesag" not in html
-    assert f'href="/meetings/{closed_item}/items/14/minutes.pdf"' in html
-    assert f'href="/meetings/{closed_item}/items/14/minutes.txt"' in html
+    assert f'href="/meetings/{published_closed_item}/items/14/minutes.pdf"' in html
+    assert f'href="/meetings/{published_closed_item}/items/14/minutes.txt"' in html
 
 
 # --------------------------------------------------------------------------- PDF
 
 
-def test_meeting_pdf_download(client, demo_id):
-    response = client.get(f"/meetings/{demo_id}/minutes.pdf")
+def test_meeting_pdf_download(client, published_demo):
+    response = client.get(f"/meetings/{published_demo}/minutes.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="beslutningsprotokol-2010-12-06-{demo_id}.pdf"'
+        f'attachment; filename="beslutningsprotokol-2010-12-06-{published_demo}-v1.pdf"'
     )
     assert response.data.startswith(b"%PDF-")
     text = pdf_text(response.data)
@@ -89,13 +89,13 @@ def test_meeting_pdf_download(client, demo_id):
         assert line in text, line
 
 
-def test_item_pdf_download(client, closed_item):
-    response = client.get(f"/meetings/{closed_item}/items/14/minutes.pdf")
+def test_item_pdf_download(client, published_closed_item):
+    response = client.get(f"/meetings/{published_closed_item}/items/14/minutes.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="beslutningsprotokol-2010-12-06-{closed_item}-punkt-14.pdf"'
-    )
+    name = f"beslutningsprotokol-2010-12-06-{published_closed_item}-punkt-14.pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+
     assert response.data.startswith(b"%PDF-")
     text = pdf_text(response.data)
     assert "For stemte: 3 (V, O, C)" in text
@@ -105,8 +105,8 @@ def test_item_pdf_download(client, closed_item):
 # --------------------------------------------------------------------------- text
 
 
-def test_meeting_text_download(client, demo_id):
-    response = client.get(f"/meetings/{demo_id}/minutes.txt")
+def test_meeting_text_download(client, published_demo):
+    response = client.get(f"/meetings/{published_demo}/minutes.txt")
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     assert response.mimetype_params.get("charset") == "utf-8"
@@ -116,8 +116,8 @@ def test_meeting_text_download(client, demo_id):
         assert f"\n{line}\n" in text, line
 
 
-def test_item_text_download(client, closed_item):
-    response = client.get(f"/meetings/{closed_item}/items/14/minutes.txt")
+def test_item_text_download(client, published_closed_item):
+    response = client.get(f"/meetings/{published_closed_item}/items/14/minutes.txt")
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     assert "For stemte: 3 (V, O, C)" in response.text
@@ -128,27 +128,27 @@ def test_item_text_download(client, closed_item):
 
 
 @pytest.mark.parametrize("suffix", ["minutes", "minutes.pdf", "minutes.txt"])
-def test_unknown_meeting_is_404(client, demo_id, suffix):
+def test_unknown_meeting_is_404(client, published_demo, suffix):
     assert client.get(f"/meetings/4242/{suffix}").status_code == 404
     assert client.get(f"/meetings/4242/items/14/{suffix}").status_code == 404
 
 
 @pytest.mark.parametrize("suffix", ["minutes", "minutes.pdf", "minutes.txt"])
-def test_unknown_item_number_is_404(client, demo_id, suffix):
-    assert client.get(f"/meetings/{demo_id}/items/99/{suffix}").status_code == 404
-    assert client.get(f"/meetings/{demo_id}/items/0/{suffix}").status_code == 404
+def test_unknown_item_number_is_404(client, published_demo, suffix):
+    assert client.get(f"/meetings/{published_demo}/items/99/{suffix}").status_code == 404
+    assert client.get(f"/meetings/{published_demo}/items/0/{suffix}").status_code == 404
 
 
 # --------------------------------------------------------------------------- closed items
 
 
-def test_closed_item_in_the_meeting_minutes_is_redacted(client, closed_item):
-    html = client.get(f"/meetings/{closed_item}/minutes").text
+def test_closed_item_in_the_meeting_minutes_is_redacted(client, published_closed_item):
+    html = client.get(f"/meetings/{published_closed_item}/minutes").text
     assert "15. Personalesag</h2>" in html
     assert "Lukket punkt." in html
-    txt = client.get(f"/meetings/{closed_item}/minutes.txt").text
+    txt = client.get(f"/meetings/{published_closed_item}/minutes.txt").text
     assert "15. Personalesag\n\nLukket punkt.\n" in txt
-    pdf = pdf_text(client.get(f"/meetings/{closed_item}/minutes.pdf").data)
+    pdf = pdf_text(client.get(f"/meetings/{published_closed_item}/minutes.pdf").data)
     assert "15. Personalesag Lukket punkt." in pdf
     for secret in SECRETS:
         assert secret not in html
@@ -159,8 +159,8 @@ def test_closed_item_in_the_meeting_minutes_is_redacted(client, closed_item):
 
 
 @pytest.mark.parametrize("suffix", ["minutes", "minutes.pdf", "minutes.txt"])
-def test_closed_item_on_its_own_is_redacted(client, closed_item, suffix):
-    response = client.get(f"/meetings/{closed_item}/items/15/{suffix}")
+def test_closed_item_on_its_own_is_redacted(client, published_closed_item, suffix):
+    response = client.get(f"/meetings/{published_closed_item}/items/15/{suffix}")
     assert response.status_code == 200
     text = pdf_text(response.data) if suffix.endswith(".pdf") else response.text
     assert "Personalesag" in text
@@ -215,7 +215,7 @@ def test_user_text_prints_literally_in_the_text(client, hostile_text):
     assert "&lt;" not in text and "&amp;" not in text
 
 
-def test_markup_in_case_text_is_shown_not_interpreted(client, demo_id, db, factories):
+def test_markup_in_case_text_is_shown_not_interpreted(client, demo_id, db, factories, publish):
     meeting = db.session.get(Meeting, demo_id)
     item = factories.item(meeting, 15, title="Sag med tabel")
     item.sections.append(
@@ -227,6 +227,7 @@ def test_markup_in_case_text_is_shown_not_interpreted(client, demo_id, db, facto
         )
     )
     db.session.commit()
+    publish(demo_id)
     html = client.get(f"/meetings/{demo_id}/items/15/minutes").text
     assert "<strong>fed</strong>" in html
     assert "<script>" not in html and "<i>møde</i>" not in html
@@ -237,3 +238,10 @@ def test_markup_in_case_text_is_shown_not_interpreted(client, demo_id, db, facto
     text = pdf_text(pdf.data)
     assert "<script>alert(1)</script>" in text
     assert "<i>møde</i> &" in text
+
+
+@pytest.mark.parametrize("suffix", ["minutes", "minutes.pdf", "minutes.txt", "minutes/v1.pdf"])
+def test_unpublished_minutes_are_404_to_the_public(client, closed_item, suffix):
+    assert client.get(f"/meetings/{closed_item}/{suffix}").status_code == 404
+    if not suffix.startswith("minutes/"):
+        assert client.get(f"/meetings/{closed_item}/items/14/{suffix}").status_code == 404

@@ -303,3 +303,21 @@ def test_closed_item_with_include_closed_shows_its_content(runner, closed_item, 
     assert "Fortrolig oplysning om en ansat." in text
     assert "Hemmeligt ændringsforslag." in text
     assert "Indstillingen blev godkendt." in text
+
+
+def test_demo_publishes_the_meeting_through_the_lifecycle(runner, db):
+    from meetings.models import MeetingState
+    from minutes.models import MinutesApproval, PublishedItemMinutes, PublishedMinutes
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Approved and published its minutes" in result.output
+    meeting = db.session.get(Meeting, int(result.output.strip().splitlines()[-1]))
+    assert meeting.state == MeetingState.PUBLISHED
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PublishedMinutes)) == 1
+    items = db.session.scalar(sa.select(sa.func.count()).select_from(PublishedItemMinutes))
+    assert items == len(meeting.items)
+    approvals = db.session.scalar(sa.select(sa.func.count()).select_from(MinutesApproval))
+    assert approvals > 0
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "Approved and published" not in again.output
