@@ -30,10 +30,19 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, selectinload
 
-from meetings.models import AgendaItem, ItemAttendance, Meeting, MeetingAttendance, MeetingState
-from minutes.context import decision_context
+from meetings.models import (
+    AgendaItem,
+    Body,
+    ItemAttendance,
+    Meeting,
+    MeetingAttendance,
+    MeetingState,
+    Seat,
+)
+from meetings.services import seated_members
+from minutes.context import motion_context
 from minutes.styles import Style, StyleError, load_style
 from motions.models import Motion
 from protokol.extensions import db
@@ -103,8 +112,10 @@ def item_snapshot(item: AgendaItem, style: Style | None) -> dict[str, Any]:
     }
     if item.is_closed or style is None:
         return snapshot
-    context = decision_context(item, style)
-    for motion, motion_ctx in zip(item.motions, context["motions"], strict=True):
+    meeting = item.meeting
+    seated = seated_members(meeting.body, meeting.date)
+    for motion in item.motions:
+        motion_ctx = motion_context(motion, seated, style)
         vote = getattr(motion, "vote", None)
         vote_ctx = motion_ctx["vote"]
         snapshot["motions"].append(
@@ -132,7 +143,10 @@ def item_snapshot(item: AgendaItem, style: Style | None) -> dict[str, Any]:
                 "result": motion_ctx["result"],
             }
         )
-    snapshot["decision"] = context["decision"]["result"]
+    decision = getattr(item, "decision", None)
+    if decision is not None:  # as the minutes print it (minutes.context.decision_context)
+        text = decision.result_text.strip() or style.final_results.get(decision.result_key)
+        snapshot["decision"] = text or None
     return snapshot
 
 
@@ -262,9 +276,6 @@ def _write_events(session: Session) -> None:
     if is_postgres:
         # Orders event ids by commit: held until this transaction ends.
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    # Read the items afresh: collections the services changed by key are reloaded, and on
-    # PostgreSQL what committed before the lock was granted is seen (Read Committed).
-    session.expire_all()
     rows = [_state_row(meetings[mid]) for mid in sorted(states)]
     for mid in sorted(live):
         meeting = meetings[mid]
@@ -275,15 +286,67 @@ def _write_events(session: Session) -> None:
         if not item_ids:
             continue
         style = meeting_style(meeting)
-        for item_id in sorted(item_ids):
-            item = session.get(AgendaItem, item_id)
-            if item is not None and item.meeting_id == mid:
-                rows.append(_item_row(item, style))
+        items, _loaded = _load(session, meeting, item_ids)
+        for item in items:
+            rows.append(_item_row(item, style))
     if not rows:
         return
     connection.execute(sa.insert(LiveEvent.__table__), rows)
     if is_postgres:
         connection.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+def _load(
+    session: Session, meeting: Meeting, item_ids: set[int]
+) -> tuple[list[AgendaItem], list[Any]]:
+    """Load what the snapshots read in a few queries (not one a seat, vote or party), and
+    afresh (`populate_existing`): collections a service changed by key are current, and on
+    PostgreSQL so is what committed before the advisory lock was granted."""
+    fresh = {"populate_existing": True}
+    # Held in `loaded` (returned): the session keeps unchanged rows only while referenced.
+    loaded: list[Any] = []
+    loaded += (
+        session.execute(
+            sa.select(Body)
+            .where(Body.id == meeting.body_id)
+            .options(
+                joinedload(Body.party_order),
+                selectinload(Body.seats).options(joinedload(Seat.member), joinedload(Seat.party)),
+            )
+            .execution_options(**fresh)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    loaded += (
+        session.execute(
+            sa.select(Meeting)
+            .where(Meeting.id == meeting.id)
+            .options(selectinload(Meeting.attendance))
+            .execution_options(**fresh)
+        )
+        .scalars()
+        .all()
+    )
+    votes = selectinload(AgendaItem.motions).joinedload(Motion.vote)
+    items = list(
+        session.execute(
+            sa.select(AgendaItem)
+            .where(AgendaItem.id.in_(item_ids), AgendaItem.meeting_id == meeting.id)
+            .order_by(AgendaItem.position)
+            .options(
+                joinedload(AgendaItem.decision),
+                selectinload(AgendaItem.attendance),
+                votes.selectinload(Vote.party_votes),
+                votes.selectinload(Vote.member_votes),
+            )
+            .execution_options(**fresh)
+        )
+        .unique()
+        .scalars()
+    )
+    return items, loaded
 
 
 def _state_row(meeting: Meeting) -> dict[str, Any]:
