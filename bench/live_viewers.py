@@ -191,6 +191,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sockets(pid: int) -> int:
     count = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
@@ -351,7 +357,9 @@ def main() -> None:
 
         secretary = Secretary(base, setup)
         secretary.run(5, 0.05)  # warm up
+        cpu = {pid: cpu_seconds(pid) for pid in workers}
         alone = secretary.run(args.votes, args.interval)
+        cpu_alone = {pid: cpu_seconds(pid) - cpu[pid] for pid in workers}
         rss_idle = {pid: rss_mb(pid) for pid in workers}
 
         parent, child = mp.Pipe()
@@ -364,7 +372,9 @@ def main() -> None:
         print(f"viewers connected: {connected} of {args.viewers} in {took:.1f} s")
         per_worker = {pid: sockets(pid) for pid in workers}
         first_id = last_event_id(url)
+        cpu = {pid: cpu_seconds(pid) for pid in [*workers, viewer.pid]}
         crowded = secretary.run(args.votes, args.interval)
+        cpu_crowded = {pid: cpu_seconds(pid) - cpu[pid] for pid in cpu}
         time.sleep(2)
         rss_busy = {pid: rss_mb(pid) for pid in workers}
         parent.send("stop")
@@ -395,8 +405,11 @@ def main() -> None:
         for pid in workers:
             print(
                 f"worker {pid}: RSS {rss_idle[pid]:.0f} MB without viewers, "
-                f"{rss_busy[pid]:.0f} MB with them; {per_worker[pid]} sockets"
+                f"{rss_busy[pid]:.0f} MB with them; {per_worker[pid]} sockets; CPU "
+                f"{cpu_alone[pid]:.1f} s without viewers, {cpu_crowded[pid]:.1f} s with them"
             )
+        print(f"viewer client process: CPU {cpu_crowded[viewer.pid]:.1f} s while the votes ran")
+        print(f"load average: {os.getloadavg()[0]:.1f} (other work on the machine counts too)")
     finally:
         if server is not None:
             server.terminate()

@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from minutes import live
 from minutes.live import CHANNEL, LiveEvent, last_event_id_query, latest_events_query
 from protokol.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -102,6 +103,8 @@ class Broadcaster:
         self._subscribers: dict[int, list[Subscriber]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        #: Set by a commit of this process that wrote events: poll now.
+        self._wake = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_id = 0
@@ -170,9 +173,14 @@ class Broadcaster:
                 self._thread.start()
         self._ready.wait(timeout=10)
 
+    def wake(self) -> None:
+        """Look for new events now (this process has just written some)."""
+        self._wake.set()
+
     def stop(self) -> None:
         """Stop the thread and close the connections."""
         self._stopping.set()
+        self._wake.set()
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout=5)
@@ -247,7 +255,8 @@ class Broadcaster:
                 ticks += 1
                 if ticks % 25 == 0:
                     self._check_restart(conn)
-                self._stopping.wait(self.poll_interval)
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
 
     def _listen(self) -> None:
         import psycopg
@@ -289,6 +298,18 @@ def broadcaster_for(database_url: str, **options: Any) -> Broadcaster:
         if broadcaster is None:
             broadcaster = _broadcasters[database_url] = Broadcaster(database_url, **options)
         return broadcaster
+
+
+def wake_all() -> None:
+    """Wake every broadcaster of the process (after a commit that wrote live events)."""
+    with _registry_lock:
+        broadcasters = list(_broadcasters.values())
+    for broadcaster in broadcasters:
+        if not broadcaster.is_postgres:  # PostgreSQL's notification is as quick
+            broadcaster.wake()
+
+
+live.on_commit.append(wake_all)
 
 
 def stop_all() -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from itertools import chain
 from typing import Any
@@ -244,12 +245,27 @@ def _note_changes(session: Session, _context: Any) -> None:
             items.add((meeting_id, item_id))
 
 
+_WRITTEN = "live_events_written"
+#: Called after a commit that wrote live events (the process's broadcasters wake up, so
+#: this process's viewers need not wait for the next poll).
+on_commit: list[Callable[[], None]] = []
+
+
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_TOUCHED, None)
     session.info.pop(_STATES, None)
+    session.info.pop(_WRITTEN, None)
 
 
-event.listen(Session, "after_commit", _forget)
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    written = session.info.pop(_WRITTEN, False)
+    _forget(session)
+    if written:
+        for callback in on_commit:
+            callback()
+
+
 event.listen(Session, "after_soft_rollback", _forget)
 
 
@@ -292,6 +308,7 @@ def _write_events(session: Session) -> None:
     if not rows:
         return
     connection.execute(sa.insert(LiveEvent.__table__), rows)
+    session.info[_WRITTEN] = True
     if is_postgres:
         connection.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
