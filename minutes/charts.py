@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import count
+from typing import Any
 
 from flask import has_request_context
 from flask_babel import gettext
@@ -291,3 +292,26 @@ def bar_chart(
         f'<title id="{escape(prefix)}-title">{escape(title)}</title>'
         f'<desc id="{escape(prefix)}-desc">{escape(description)}</desc>' + "".join(parts) + "</svg>"
     )
+
+
+def snapshot_counts(vote: dict[str, Any]) -> SeatCounts:
+    """Seat counts from a live snapshot of a vote (`minutes.live.item_snapshot`), where the
+    positions are counts and labels rather than a tally."""
+    voted = {key: int(vote["sides"][key]["count"]) for key in ("for", "against", "abstain")}
+    not_voting = len(vote["not_voting"])
+    present = int(vote["present"])
+    unrecorded = 0 if vote["without_vote"] else max(0, present - sum(voted.values()) - not_voting)
+    taken = sum(voted.values()) + not_voting + unrecorded
+    return SeatCounts(
+        for_=voted["for"],
+        against=voted["against"],
+        abstain=voted["abstain"],
+        not_voting=not_voting,
+        unrecorded=unrecorded,
+        absent=max(int(vote["body_size"]), taken) - taken,
+    )
+
+
+def live_seat_diagram(vote: dict[str, Any], *, title: str, element_id: str | None = None) -> Markup:
+    """The seat diagram of a vote on the live page, from its snapshot."""
+    return seat_diagram(snapshot_counts(vote), title=title, element_id=element_id)

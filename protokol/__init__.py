@@ -85,6 +85,7 @@ def _import_models() -> None:
     """Import every domain's models so that the metadata is complete."""
     import meetings.locking
     import meetings.models  # noqa: F401
+    import minutes.live
     import minutes.models  # noqa: F401
     import motions.models  # noqa: F401
     import protokol.accounts.models
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from meetings.views import bp as meetings_bp
     from minutes.console import bp as console_bp
     from minutes.lifecycle_views import bp as lifecycle_bp
+    from minutes.live_views import bp as live_bp
     from minutes.member_views import bp as member_bp
     from minutes.oparl.views import bp as oparl_bp
     from minutes.portal import bp as portal_bp
@@ -115,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         lifecycle_bp,
         oparl_bp,
         portal_bp,
+        live_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,0 +1,352 @@
+"""The live page's events: written in the same transaction as the recorded change, none for
+a rolled-back one, nothing of a closed item beyond its number and title, the snapshot as
+the minutes print it; the page itself; the event stream with `Last-Event-ID`."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from meetings.models import AgendaItem, Meeting, MeetingState, Party
+from minutes.broadcast import message_from_row, stop_all
+from minutes.live import LiveEvent
+from minutes.live_stream import parse_after, stream_status
+from motions.models import MotionKind
+from votes.models import Position
+from votes.services import close_vote, set_decision, set_party_position
+
+SECRET = "Fortroligt ændringsforslag om en ansat"
+FIRST_VOTE = {"A": "against", "B": "against", "F": "against", "Ø": "against",
+              "V": "for", "O": "for", "C": "for"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _stop_broadcasters():
+    yield
+    stop_all()
+
+
+@pytest.fixture
+def meeting(db, factories) -> Meeting:
+    """A meeting in session of the seed's committee with item 14 and an open vote on an
+    amendment by C 1."""
+    meeting = factories.meeting()
+    item = factories.item(meeting, 14, title="Integrationspolitik 2011-2014", case_number="2010-1")
+    motion = factories.motion(item, MotionKind.AMENDMENT, proposer="C 1", text="Indsættes:\n\nX.")
+    factories.vote(motion, is_open=True)
+    db.session.commit()
+    return meeting
+
+
+def events(db, meeting_id: int | None = None) -> list[LiveEvent]:
+    db.session.expire_all()
+    query = sa.select(LiveEvent).order_by(LiveEvent.id)
+    if meeting_id is not None:
+        query = query.where(LiveEvent.meeting_id == meeting_id)
+    return list(db.session.scalars(query))
+
+
+def payload(row: LiveEvent) -> dict:
+    return json.loads(row.payload)
+
+
+def record(db, item: AgendaItem, positions: dict[str, str]) -> None:
+    vote = item.motions[0].vote
+    for letter, position in positions.items():
+        party = db.session.scalar(sa.select(Party).where(Party.letter == letter))
+        set_party_position(vote, party, Position(position), expected_version=None, actor=None)
+
+
+def test_a_recorded_vote_has_its_event_in_the_same_commit(db, meeting):
+    item = meeting.items[0]
+    before = len(events(db))
+    record(db, item, {"A": "against"})
+    db.session.flush()
+    assert len(events(db)) == before  # not before the commit …
+    db.session.commit()
+    rows = events(db)
+    assert len(rows) == before + 1  # … one event for the item when it commits
+    assert (rows[-1].meeting_id, rows[-1].item_id, rows[-1].kind) == (meeting.id, item.id, "item")
+    # Several changes in one transaction: one event for the item.
+    record(db, item, {"B": "against", "F": "against"})
+    db.session.commit()
+    assert len(events(db)) == before + 2
+
+
+def test_a_failing_commit_keeps_neither_the_vote_nor_its_event(db, meeting):
+    item_id = meeting.items[0].id
+    before = len(events(db))
+
+    def fail(session):
+        raise RuntimeError("the disk is full")
+
+    # Runs after the live hook (registered later): the event row is already written.
+    event.listen(sa.orm.Session, "before_commit", fail)
+    try:
+        record(db, db.session.get(AgendaItem, item_id), {"A": "for"})
+        with pytest.raises(RuntimeError):
+            db.session.commit()
+    finally:
+        event.remove(sa.orm.Session, "before_commit", fail)
+    db.session.rollback()
+    assert len(events(db)) == before
+    vote = db.session.get(AgendaItem, item_id).motions[0].vote
+    assert vote.party_votes == []
+
+
+def test_a_rolled_back_change_writes_no_event(db, meeting):
+    before = len(events(db))
+    record(db, meeting.items[0], {"A": "for", "V": "for"})
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()  # a later, empty commit must not emit the forgotten change
+    assert len(events(db)) == before
+
+
+def test_the_snapshot_reads_like_the_minutes(db, meeting):
+    item = meeting.items[0]
+    record(db, item, FIRST_VOTE)
+    close_vote(item.motions[0].vote, expected_version=None, actor=None)
+    set_decision(item, "", "Indstillingen blev godkendt.", actor=None, known_keys={})
+    db.session.commit()
+    data = payload(events(db)[-1])
+    assert data["number"] == 14 and data["title"] == "Integrationspolitik 2011-2014"
+    [motion] = data["motions"]
+    assert motion["proposer"] == "C 1 (C)"
+    assert motion["kind"] == "amendment" and motion["text"] == "Indsættes:\n\nX."
+    vote = motion["vote"]
+    assert vote["is_open"] is False and vote["outcome"] == "rejected"
+    assert vote["sides"]["for"] == {"count": 3, "labels": ["V", "O", "C"]}
+    assert vote["sides"]["against"] == {"count": 6, "labels": ["A", "B", "F", "Ø"]}
+    assert vote["sides"]["abstain"]["count"] == 0
+    assert data["decision"] == "Indstillingen blev godkendt."
+    # The block and the announcement, rendered once per interface language.
+    assert set(data["html"]) == {"da", "en"}
+    html = data["html"]["da"]
+    assert f'id="live-item-{item.id}"' in html
+    assert "V, O, C" in html and "A, B, F, Ø" in html and "Forkastet" in html
+    assert "Indstillingen blev godkendt." in html
+    assert data["announce"]["da"].startswith("Punkt 14")
+    assert "3 for, 6 imod, 0 undlod" in data["announce"]["da"]
+
+
+def test_a_closed_item_shows_number_and_title_only(db, factories, meeting):
+    item = factories.item(meeting, 15, title="Personalesag", is_closed=True, case_number="2010-9")
+    motion = factories.motion(item, MotionKind.AMENDMENT, party="C", text=SECRET)
+    factories.vote(motion, {"A": "for", "C": "against"}, is_open=True)
+    set_decision(item, "", "Hemmelig beslutning.", actor=None, known_keys={})
+    db.session.commit()
+    [row] = [r for r in events(db) if r.item_id == item.id]
+    data = payload(row)
+    assert data["motions"] == [] and data["decision"] is None
+    text = row.payload
+    for secret in (SECRET, "Hemmelig", "2010-9", '"C"', '"count"', '"sides"'):
+        assert secret not in text  # no motion, decision, case number, party or count
+    assert "Personalesag" in text and "Lukket punkt" in data["html"]["da"]
+
+
+def test_no_item_events_unless_the_meeting_is_in_session(db, factories):
+    body = None
+    for state in (MeetingState.PLANNED, MeetingState.CLOSED):
+        meeting = factories.meeting(state=state, starts_at=factories_time(state), body=body)
+        body = meeting.body
+        item = factories.item(meeting, 1)
+        motion = factories.motion(item)
+        factories.vote(motion, {"A": "for"})
+        db.session.commit()
+        assert events(db, meeting.id) == []
+
+
+def factories_time(state: MeetingState):
+    from datetime import datetime
+
+    return datetime(2011, 1, 1 + list(MeetingState).index(state), 15, 0)
+
+
+def test_the_start_and_the_end_of_a_meeting_are_events(db, factories):
+    from minutes.lifecycle import close_meeting, start_meeting
+
+    meeting = factories.meeting(state=MeetingState.PLANNED)
+    item = factories.item(meeting, 3)
+    factories.vote(factories.motion(item), {"A": "for"})
+    db.session.commit()
+    assert events(db, meeting.id) == []
+    start_meeting(meeting, actor=None)
+    db.session.commit()
+    rows = events(db, meeting.id)
+    assert [(r.kind, payload(r).get("state")) for r in rows] == [
+        ("state", "in_session"),
+        ("item", None),  # what was recorded before the start
+    ]
+    close_meeting(db.session.get(Meeting, meeting.id), actor=None)
+    db.session.commit()
+    last = events(db, meeting.id)[-1]
+    assert (last.kind, payload(last)["state"]) == ("state", "closed")
+
+
+def test_a_vote_recorded_in_the_console_emits_an_event(db, client, login, make_user, meeting):
+    item = meeting.items[0]
+    vote = item.motions[0].vote
+    party = db.session.scalar(sa.select(Party).where(Party.letter == "O"))
+    login(make_user("secretary", bodies=[meeting.body]))
+    page = client.get(f"/console/items/{item.id}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    before = len(events(db))
+    response = client.post(
+        f"/console/votes/{vote.id}/parties/{party.id}",
+        data={"csrf_token": token, "version": vote.version, "position": "for"},
+    )
+    assert response.status_code == 303
+    rows = events(db)
+    assert len(rows) == before + 1
+    assert payload(rows[-1])["motions"][0]["vote"]["sides"]["for"]["labels"] == ["O"]
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_the_live_page_shows_every_item_as_recorded(db, client, factories, meeting):
+    record(db, meeting.items[0], {"V": "for", "O": "for"})
+    closed = factories.item(meeting, 15, title="Personalesag", is_closed=True)
+    factories.vote(factories.motion(closed, text=SECRET), {"A": "for"})
+    factories.item(meeting, 16, title="Eventuelt")
+    db.session.commit()
+    response = client.get(f"/meetings/{meeting.id}/live")
+    assert response.status_code == 200
+    html = response.text
+    assert '<meta http-equiv="refresh" content="15">' in html  # inside <noscript>
+    assert "live.js" in html and 'aria-live="polite"' in html
+    newest = events(db, meeting.id)[-1].id
+    assert f"/meetings/{meeting.id}/live/events?after={newest}&amp;lang=da" in html
+    assert "14. Integrationspolitik 2011-2014" in html and "V, O" in html
+    assert "15. Personalesag" in html and SECRET not in html
+    assert "16. Eventuelt" in html and "Intet registreret endnu." in html
+    english = client.get(f"/meetings/{meeting.id}/live?lang=en").text
+    assert "Nothing recorded yet." in english or "Intet registreret endnu." in english
+
+
+def test_before_and_after_the_meeting(db, client, factories):
+    planned = factories.meeting(state=MeetingState.PLANNED)
+    html = client.get(f"/meetings/{planned.id}/live").text
+    assert "Mødet er ikke begyndt" in html and "06.12.2010 kl. 15.30" in html
+    closed = factories.meeting(
+        state=MeetingState.CLOSED, body=planned.body, starts_at=factories_time(MeetingState.CLOSED)
+    )
+    db.session.commit()
+    html = client.get(f"/meetings/{closed.id}/live").text
+    assert "Mødet er slut." in html and f'href="/meetings/{closed.id}"' in html
+    assert "live/events" not in html
+    assert client.get("/meetings/999999/live").status_code == 404
+
+
+def test_the_meeting_page_links_to_the_live_page_while_in_session(client, meeting):
+    html = client.get(f"/meetings/{meeting.id}").text
+    assert f'href="/meetings/{meeting.id}/live"' in html
+
+
+# --------------------------------------------------------------------------- the stream
+
+
+def sse(text: str) -> list[dict]:
+    """The events of a Server-Sent Events body: [{"id", "event", "data"}]."""
+    found = []
+    for chunk in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in chunk.splitlines() if ": " in line)
+        if "data" in fields:
+            found.append({**fields, "data": json.loads(fields["data"])})
+    return found
+
+
+@pytest.fixture
+def short_streams(app):
+    app.config.update(LIVE_STREAM_SECONDS=0.5, LIVE_KEEPALIVE_SECONDS=0.2)
+
+
+def test_the_stream_resumes_after_last_event_id(db, client, meeting, short_streams):
+    item = meeting.items[0]
+    record(db, item, {"A": "for"})
+    db.session.commit()
+    first = events(db)[-1].id
+    record(db, item, {"B": "for"})
+    db.session.commit()
+    record(db, item, {"F": "against"})
+    db.session.commit()
+    newest = events(db)[-1].id
+    url = f"/meetings/{meeting.id}/live/events"
+
+    response = client.get(url, headers={"Last-Event-ID": str(first)})
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    assert response.headers["X-Accel-Buffering"] == "no"
+    body = response.text
+    assert body.startswith("retry: ")
+    assert ": keep-alive" in body
+    # Only the newest state of the item: each event is a whole snapshot.
+    [resumed] = sse(body)
+    assert int(resumed["id"]) == newest and resumed["event"] == "item"
+    sides = resumed["data"]["motions"][0]["vote"]["sides"]
+    assert sides["for"]["labels"] == ["A", "B"] and sides["against"]["labels"] == ["F"]
+    assert f'id="live-item-{item.id}"' in resumed["data"]["html"]
+    assert "html" in resumed["data"] and isinstance(resumed["data"]["html"], str)
+
+    # Up to date: nothing to resend; ?after= works as the header does.
+    assert sse(client.get(url, headers={"Last-Event-ID": str(newest)}).text) == []
+    assert sse(client.get(f"{url}?after={newest}").text) == []
+    # In English, the block in English.
+    english = sse(client.get(f"{url}?after={first}&lang=en").text)[0]["data"]["html"]
+    assert "Against" in english or "Imod" in english
+
+
+def test_the_stream_delivers_a_new_event(app, db, client, meeting, short_streams):
+    app.config["LIVE_STREAM_SECONDS"] = 3
+    item_id = meeting.items[0].id
+    after = events(db)[-1].id if events(db) else 0
+    result = {}
+    url = f"/meetings/{meeting.id}/live/events?after={after}"
+
+    def listen():
+        result["body"] = client.get(url).text
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    time.sleep(0.8)  # subscribed by then (were it not, the backlog would still bring it)
+    record(db, db.session.get(AgendaItem, item_id), {"Ø": "abstain"})
+    db.session.commit()
+    listener.join(timeout=10)
+    [received] = sse(result["body"])
+    assert received["data"]["motions"][0]["vote"]["sides"]["abstain"]["labels"] == ["Ø"]
+
+
+def test_stream_status_and_parsing(client, db, factories):
+    assert client.get("/meetings/999999/live/events").status_code == 404
+    closed = factories.meeting(state=MeetingState.CLOSED)
+    db.session.commit()
+    assert client.get(f"/meetings/{closed.id}/live/events").status_code == 204
+    assert stream_status(None) == 404
+    assert stream_status("published") == 204
+    assert stream_status("in_session") == stream_status("planned") == 200
+    assert parse_after("12", None) == 12
+    assert parse_after("12", "40") == 40
+    assert parse_after("x", "-3") == 0
+    assert parse_after("9" * 40, None) == 0
+
+
+def test_frames_carry_one_language_each():
+    stored = {
+        "type": "item",
+        "item_id": 7,
+        "html": {"da": "<p>Imod</p>", "en": "<p>Against</p>"},
+        "announce": {"da": "Punkt 1", "en": "Item 1"},
+    }
+    message = message_from_row(41, 3, 7, "item", json.dumps(stored))
+    assert message.frame("en").startswith(b"id: 41\nevent: item\ndata: ")
+    assert message.frame("en").endswith(b"\n\n")
+    data = json.loads(message.frame("en").decode().split("data: ", 1)[1])
+    assert data == {"type": "item", "item_id": 7, "html": "<p>Against</p>", "announce": "Item 1"}
+    assert b"Imod" in message.frame("da") and b"Imod" in message.frame("xx")
