@@ -227,6 +227,9 @@ def test_the_live_page_shows_every_item_as_recorded(db, client, factories, meeti
     assert "14. Integrationspolitik 2011-2014" in html and "V, O" in html
     assert "15. Personalesag" in html and SECRET not in html
     assert "16. Eventuelt" in html and "Intet registreret endnu." in html
+    # The vote drawn as a seat diagram: one mark per seat, with its counts as text.
+    assert html.count('class="seat-diagram"') == 1
+    assert "For: <strong>2</strong>" in html
     english = client.get(f"/meetings/{meeting.id}/live?lang=en").text
     assert "Nothing recorded yet." in english or "Intet registreret endnu." in english
 
