@@ -9,7 +9,7 @@ the view commits once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from minutes.models import (
     PublishedMinutes,
     RemarkStatus,
 )
+from minutes.search import index_meeting
 from motions.models import Motion
 from protokol.extensions import db
 from protokol.models import utcnow
@@ -236,9 +237,15 @@ def close_approval(meeting: Meeting, *, actor: Any) -> Meeting:
 
 
 def publish(
-    meeting: Meeting, *, actor: Any, minutes_dir: str, render_pdf: Callable[[Meeting], bytes]
+    meeting: Meeting,
+    *,
+    actor: Any,
+    minutes_dir: str,
+    render_pdf: Callable[[Meeting], bytes],
+    style_dirs: Sequence[str] = (),
 ) -> PublishedMinutes:
-    """Minutes approved → published: the minutes PDF is rendered once and frozen."""
+    """Minutes approved → published: the minutes PDF is rendered once and frozen, and the
+    minutes become searchable (in the same transaction)."""
     _require_state(meeting, MeetingState.APPROVED)
     published = _freeze(
         meeting,
@@ -249,6 +256,7 @@ def publish(
     )
     meeting.state = MeetingState.PUBLISHED
     db.session.flush()
+    index_meeting(meeting, style_dirs=style_dirs)
     return published
 
 
@@ -303,9 +311,12 @@ def add_correction(
     item: AgendaItem | None = None,
     minutes_dir: str,
     render_pdf: Callable[[Meeting], bytes],
+    style_dirs: Sequence[str] = (),
 ) -> Correction:
     """Append a correction (addendum) to approved minutes; the record itself stays as it
-    was. Published minutes get a new frozen version; the old ones stay available."""
+    was. Published minutes get a new frozen version, the old ones stay available, and
+    the search index is rebuilt for the meeting (a correction is searched with its item's
+    decision)."""
     # In the states' order (LOCKED_STATES is a set: its order varies between runs).
     _require_state(meeting, MeetingState.APPROVED, MeetingState.PUBLISHED)
     what, why = what.strip(), why.strip()
@@ -340,6 +351,7 @@ def add_correction(
             render_pdf=render_pdf,
             reason=f"Rettelse {count}: {what[:200]}",
         )
+        index_meeting(meeting, style_dirs=style_dirs)
     return correction
 
 

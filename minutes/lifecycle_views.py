@@ -481,6 +481,7 @@ def _publish(meeting: Meeting) -> None:
         actor=current_user,
         minutes_dir=current_app.config["MINUTES_DIR"],
         render_pdf=render_public_pdf,
+        style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
     )
 
 
@@ -519,6 +520,7 @@ def add_correction_view(meeting_id: int):
             item=item,
             minutes_dir=current_app.config["MINUTES_DIR"],
             render_pdf=render_public_pdf,
+            style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
         )
 
     done = "Rettelsen er tilføjet."

@@ -16,6 +16,7 @@ from protokol.config import CONFIGS, default_sqlite_uri
 from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate
 from protokol.i18n import init_app as init_i18n
 from protokol.i18n import select_locale
+from protokol.models import include_object
 
 
 @event.listens_for(Engine, "connect")
@@ -67,6 +68,7 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
         directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -85,7 +87,8 @@ def _import_models() -> None:
     """Import every domain's models so that the metadata is complete."""
     import meetings.locking
     import meetings.models  # noqa: F401
-    import minutes.models  # noqa: F401
+    import minutes.models
+    import minutes.search  # noqa: F401
     import motions.models  # noqa: F401
     import protokol.accounts.models
     import protokol.audit  # noqa: F401
@@ -99,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from minutes.lifecycle_views import bp as lifecycle_bp
     from minutes.member_views import bp as member_bp
     from minutes.review_views import bp as review_bp
+    from minutes.search_views import bp as search_bp
     from minutes.views import bp as minutes_bp
     from protokol.accounts.views import bp as accounts_bp
 
@@ -111,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         member_bp,
         review_bp,
         lifecycle_bp,
+        search_bp,
     ):
         app.register_blueprint(blueprint)
 
