@@ -86,7 +86,7 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
 _WORD = re.compile(r"[^\W_]+")
-_PHRASE_OR_WORD = re.compile(r'"([^"]*)"?|([^\s"]+)')
+_PHRASE_OR_WORD = re.compile(r'"([^"]*)"|([^\s"]+)')
 
 
 class SearchQueryError(ValueError):
