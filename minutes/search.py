@@ -536,10 +536,8 @@ class SearchResults:
 def _filters(
     body_id: int | None, year: int | None, party_id: int | None
 ) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = [
-        minutes_public_clause(),
-        AgendaItem.is_closed.is_(False),
-    ]
+    """Conditions on `SearchDocument` for the chosen filters."""
+    where: list[sa.ColumnElement[bool]] = []
     if body_id is not None:
         where.append(SearchDocument.body_id == body_id)
     if year is not None:
@@ -555,6 +553,32 @@ def _filters(
     return where
 
 
+def _matching(terms: Sequence[Term], where: list, *, ranked: bool) -> sa.Select:
+    """The ids (and, when `ranked`, the relevance) of the documents that match, as the
+    full-text index finds them. Lower rank is better on SQLite (bm25), higher on
+    PostgreSQL (ts_rank_cd)."""
+    if _dialect() == "postgresql":
+        vector = sa.literal_column(f"search_documents.{VECTOR_COLUMN}")
+        ts = tsquery(terms)
+        columns = [SearchDocument.id]
+        if ranked:
+            columns.append(sa.func.ts_rank_cd(vector, ts).label("rank"))
+        return sa.select(*columns).where(vector.op("@@")(ts), *where)
+    # The FTS5 match comes first, materialised: otherwise SQLite may walk a filter's index
+    # and run the full-text query once per row. No filter: the FTS table alone answers.
+    fts = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("rank"))
+    columns = [fts.c.rowid.label("id")]
+    if ranked:
+        columns.append(fts.c.rank.label("rank"))
+    match = sa.select(*columns).where(sa.literal_column(FTS_TABLE).op("MATCH")(fts5_query(terms)))
+    if not where:
+        return match
+    matches = match.cte("matches").prefix_with("MATERIALIZED")
+    return (
+        sa.select(*matches.c).join(SearchDocument, SearchDocument.id == matches.c.id).where(*where)
+    )
+
+
 def search(
     query: str,
     *,
@@ -565,7 +589,9 @@ def search(
     per_page: int = PER_PAGE,
 ) -> SearchResults:
     """The published documents matching `query` (all its words and phrases), best first:
-    one query for the page of hits with their items, meetings and bodies, one to count."""
+    one query to count them and one for the page of hits with their items, meetings and
+    bodies. The count is the index's; the page checks what the public may see again
+    (documents exist only for published minutes and open items in the first place)."""
     terms = parse_query(query)
     if not 1 <= page <= MAX_PAGE:
         raise SearchQueryError(f"Siden skal være et tal fra 1 til {MAX_PAGE}.")
@@ -573,32 +599,14 @@ def search(
         return SearchResults(terms, 0, page, per_page, [])
     where = _filters(body_id, year, party_id)
     is_postgres = _dialect() == "postgresql"
-    joined = (
-        sa.select(SearchDocument.id)
-        .join(AgendaItem, AgendaItem.id == SearchDocument.item_id)
-        .join(Meeting, Meeting.id == SearchDocument.meeting_id)
-    )
-    if is_postgres:
-        vector = sa.literal_column(f"search_documents.{VECTOR_COLUMN}")
-        ts = tsquery(terms)
-        matched = joined.add_columns(sa.func.ts_rank_cd(vector, ts).label("rank")).where(
-            vector.op("@@")(ts), *where
-        )
-        order = [sa.desc("rank")]
-    else:
-        fts = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("rank"))
-        matched = (
-            joined.add_columns(sa.literal_column(f"{FTS_TABLE}.rank").label("rank"))
-            .join(fts, sa.literal_column(f"{FTS_TABLE}.rowid") == SearchDocument.id)
-            .where(
-                sa.literal_column(FTS_TABLE).op("MATCH")(fts5_query(terms)),
-                *where,
-            )
-        )
-        order = [sa.asc("rank")]
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(matched.subquery())) or 0
+    counted = _matching(terms, where, ranked=False).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
+    ranked = _matching(terms, where, ranked=True).subquery()
+    best = ranked.c.rank.desc() if is_postgres else ranked.c.rank.asc()
+    # Equal relevance: the newer document (documents are indexed as minutes are published).
     page_ids = (
-        matched.order_by(*order, Meeting.starts_at.desc(), SearchDocument.id)
+        sa.select(ranked)
+        .order_by(best, ranked.c.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
         .subquery()
@@ -619,8 +627,9 @@ def search(
         .join(AgendaItem, AgendaItem.id == SearchDocument.item_id)
         .join(Meeting, Meeting.id == SearchDocument.meeting_id)
         .join(Body, Body.id == SearchDocument.body_id)
-        .order_by(page_ids.c.rank.desc() if is_postgres else page_ids.c.rank)
-        .order_by(Meeting.starts_at.desc(), SearchDocument.id)
+        .where(minutes_public_clause(), AgendaItem.is_closed.is_(False))
+        .order_by(page_ids.c.rank.desc() if is_postgres else page_ids.c.rank.asc())
+        .order_by(SearchDocument.id.desc())
     ).all()
     hits = []
     for document, item, meeting, body, text in rows:

@@ -581,3 +581,14 @@ def test_joint_and_personal_remarks_name_their_parties(db, factories):
         ("Fælles protokolbemærkning fra A, V", ["A", "V"]),
         ("Protokolbemærkning fra C 1 (C)", ["C"]),
     ]
+
+
+def test_a_stale_document_of_unpublished_minutes_is_never_shown(db, published):
+    """The index is the first guard; the page of hits checks what the public may see again
+    (here a meeting pushed back behind the ORM's back, which the lock otherwise refuses)."""
+    meeting = published({"A": "Bemærkning om cykelstier."})
+    assert found("cykelstier")
+    db.session.execute(
+        sa.update(Meeting).where(Meeting.id == meeting.id).values(state=MeetingState.CLOSED)
+    )
+    assert search("cykelstier").hits == []
