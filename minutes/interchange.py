@@ -37,6 +37,7 @@ from meetings.models import (
 )
 from meetings.storage import attachment_path, is_pdf, store_file
 from minutes.models import ProtocolRemark, RemarkCoParty, RemarkKind, RemarkStatus
+from minutes.search import index_meeting
 from minutes.styles import StyleError, load_style
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
@@ -614,4 +615,6 @@ def import_meeting(data: Any, *, attachments_dir: str, style_dirs: tuple[str, ..
                 )
             )
     session.flush()
+    # A meeting imported with published minutes is searchable at once.
+    index_meeting(meeting, style_dirs=style_dirs)
     return meeting

@@ -9,7 +9,7 @@ the view commits once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from minutes.models import (
     PublishedMinutes,
     RemarkStatus,
 )
+from minutes.search import index_meeting
 from motions.models import Motion
 from protokol.extensions import db
 from protokol.models import utcnow
@@ -260,9 +261,11 @@ def publish(
     minutes_dir: str,
     render_pdf: Callable[[Meeting], bytes],
     render_item_pdf: ItemRenderer | None = None,
+    style_dirs: Sequence[str] = (),
 ) -> PublishedMinutes:
     """Minutes approved → published: the minutes PDF is rendered once and frozen, and so
-    is each item's PDF when `render_item_pdf` is given."""
+    is each item's PDF when `render_item_pdf` is given; the minutes become searchable (in
+    the same transaction)."""
     _require_state(meeting, MeetingState.APPROVED)
     published = _freeze(
         meeting,
@@ -274,6 +277,7 @@ def publish(
     )
     meeting.state = MeetingState.PUBLISHED
     db.session.flush()
+    index_meeting(meeting, style_dirs=style_dirs)
     return published
 
 
@@ -343,9 +347,12 @@ def add_correction(
     minutes_dir: str,
     render_pdf: Callable[[Meeting], bytes],
     render_item_pdf: ItemRenderer | None = None,
+    style_dirs: Sequence[str] = (),
 ) -> Correction:
     """Append a correction (addendum) to approved minutes; the record itself stays as it
-    was. Published minutes get a new frozen version; the old ones stay available."""
+    was. Published minutes get a new frozen version, the old ones stay available, and
+    the search index is rebuilt for the meeting (a correction is searched with its item's
+    decision)."""
     # In the states' order (LOCKED_STATES is a set: its order varies between runs).
     _require_state(meeting, MeetingState.APPROVED, MeetingState.PUBLISHED)
     what, why = what.strip(), why.strip()
@@ -381,6 +388,7 @@ def add_correction(
             render_item_pdf=render_item_pdf,
             reason=f"Rettelse {count}: {what[:200]}",
         )
+        index_meeting(meeting, style_dirs=style_dirs)
     return correction
 
 

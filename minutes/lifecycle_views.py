@@ -505,6 +505,7 @@ def _publish(meeting: Meeting) -> None:
         minutes_dir=current_app.config["MINUTES_DIR"],
         render_pdf=render_public_pdf,
         render_item_pdf=render_public_item_pdf,
+        style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
     )
 
 
@@ -544,6 +545,7 @@ def add_correction_view(meeting_id: int):
             minutes_dir=current_app.config["MINUTES_DIR"],
             render_pdf=render_public_pdf,
             render_item_pdf=render_public_item_pdf,
+            style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
         )
 
     if was_published:

@@ -16,6 +16,7 @@ from protokol.config import CONFIGS, default_sqlite_uri
 from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate
 from protokol.i18n import init_app as init_i18n
 from protokol.i18n import select_locale
+from protokol.models import include_object
 
 
 @event.listens_for(Engine, "connect")
@@ -67,6 +68,7 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
         directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -86,7 +88,8 @@ def _import_models() -> None:
     import meetings.locking
     import meetings.models  # noqa: F401
     import minutes.live
-    import minutes.models  # noqa: F401
+    import minutes.models
+    import minutes.search  # noqa: F401
     import motions.models  # noqa: F401
     import protokol.accounts.models
     import protokol.audit  # noqa: F401
@@ -103,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from minutes.oparl.views import bp as oparl_bp
     from minutes.portal import bp as portal_bp
     from minutes.review_views import bp as review_bp
+    from minutes.search_views import bp as search_bp
     from minutes.views import bp as minutes_bp
     from protokol.accounts.views import bp as accounts_bp
 
@@ -118,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         oparl_bp,
         portal_bp,
         live_bp,
+        search_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -20,6 +20,7 @@ DEMO_FILE = "meeting-2010-12-06.json"
 meeting_cli = AppGroup("meeting", help="Export and import whole meetings as JSON.")
 users_cli = AppGroup("users", help="Create and list user accounts.")
 minutes_cli = AppGroup("minutes", help="Render the minutes (beslutningsprotokol).")
+search_cli = AppGroup("search", help="The full-text search index of the published minutes.")
 
 
 def _style_dirs() -> tuple[str, ...]:
@@ -147,6 +148,7 @@ def publish_meeting(meeting_id: int) -> bool:
         minutes_dir=current_app.config["MINUTES_DIR"],
         render_pdf=render_public_pdf,
         render_item_pdf=render_public_item_pdf,
+        style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
     )
     db.session.commit()
     return True
@@ -348,9 +350,20 @@ def users_list_command() -> None:
         click.echo(f"{user.id:>4}  {user.role:<10} {user.email}{state}  {bodies}")
 
 
+@search_cli.command("reindex")
+def search_reindex_command() -> None:
+    """Rebuild the search index from every published meeting, in one transaction."""
+    from minutes.search import reindex_all
+
+    meetings, documents = reindex_all(style_dirs=_style_dirs())
+    db.session.commit()
+    click.echo(f"Indexed {documents} document(s) of {meetings} published meeting(s).")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(meeting_cli)
     app.cli.add_command(minutes_cli)
+    app.cli.add_command(search_cli)

@@ -32,3 +32,38 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     #: When the row was last changed (UTC).
     modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, nullable=False)
+
+
+#: Database objects that a migration creates by hand and no model describes — an
+#: engine's full-text index (an FTS5 table and its shadow tables on SQLite, a generated
+#: tsvector column and its GIN index on PostgreSQL). The package that owns them declares
+#: them with `migration_only`; Alembic's comparison of models and database (autogenerate,
+#: and the migrations test) leaves them out through `include_object`.
+MIGRATION_ONLY: dict[str, set[str]] = {"table": set(), "column": set(), "index": set()}
+
+
+def migration_only(
+    *, table: tuple[str, ...] = (), column: tuple[str, ...] = (), index: tuple[str, ...] = ()
+) -> None:
+    """Declare migration-only objects: table names (a trailing `*` matches a prefix),
+    columns as `table.column`, index names."""
+    MIGRATION_ONLY["table"].update(table)
+    MIGRATION_ONLY["column"].update(column)
+    MIGRATION_ONLY["index"].update(index)
+
+
+def _declared(kind: str, name: str) -> bool:
+    return any(
+        name == pattern or (pattern.endswith("*") and name.startswith(pattern[:-1]))
+        for pattern in MIGRATION_ONLY.get(kind, ())
+    )
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to) -> bool:
+    """Alembic hook: compare everything except a declared migration-only object found in
+    the database with no model counterpart."""
+    if not reflected or compare_to is not None or name is None:
+        return True
+    if type_ == "column":
+        name = f"{obj.table.name}.{name}"  # type: ignore[attr-defined]
+    return not _declared(type_, name)
