@@ -36,7 +36,6 @@ SERIOUS = {"serious", "critical"}
 @pytest.fixture
 def site(db, factories, published_closed_item):
     from meetings.models import Meeting
-
     from motions.models import MotionKind
 
     meeting = db.session.get(Meeting, published_closed_item)
