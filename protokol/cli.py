@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from datetime import datetime
@@ -115,6 +116,39 @@ def load_demo() -> tuple[int, bool]:
     return meeting.id, True
 
 
+#: The second demo meeting: the same committee a week later, in session, nothing recorded.
+LIVE_DEMO_STARTS_AT = "2010-12-13T15:30:00"
+
+
+def load_live_demo() -> tuple[int, bool]:
+    """Load the demo meeting in session unless it is there; return (its id, whether created).
+
+    It is the committee's next meeting with item 14's case and no motions, votes, decision
+    or remarks yet, so the console and the live page can be tried on it while the meeting
+    of 6 December stays the published record."""
+    from meetings.models import Body, Meeting
+    from minutes.interchange import import_meeting
+
+    data = copy.deepcopy(demo_data())
+    starts_at = datetime.fromisoformat(LIVE_DEMO_STARTS_AT)
+    existing = db.session.scalar(
+        sa.select(Meeting.id)
+        .join(Body)
+        .where(Body.name == data["body"]["name"], Meeting.starts_at == starts_at)
+    )
+    if existing is not None:
+        return existing, False
+    meeting = data["meeting"]
+    meeting.update(starts_at=LIVE_DEMO_STARTS_AT, ends_at=None, state="in_session")
+    for item in meeting["items"]:
+        item.update(motions=[], decision=None, remarks=[])
+    created = import_meeting(
+        data, attachments_dir=current_app.config["ATTACHMENTS_DIR"], style_dirs=_style_dirs()
+    )
+    db.session.commit()
+    return created.id, True
+
+
 def publish_meeting(meeting_id: int) -> bool:
     """Take a meeting through the rest of its lifecycle to published, as the demo shows it:
     planned → in session → closed, every attending member approves, the approval closes,
@@ -181,10 +215,14 @@ def demo_command(if_empty: bool) -> None:
     except LifecycleError as exc:
         db.session.rollback()
         click.echo(f"The demo meeting's minutes were left unpublished: {exc}")
+    live_id, live_created = load_live_demo()
+    if live_created:
+        click.echo("Loaded the demo meeting of 13 December 2010, in session, for the console.")
     click.echo("Demo logins (for trying Protokol out; never use them in production):")
     for line in load_demo_users(meeting_id):
         click.echo(line)
     click.echo(f"Demo meeting: /meetings/{meeting_id}")
+    click.echo(f"Demo meeting in session: /meetings/{live_id} (live: /meetings/{live_id}/live)")
     click.echo(str(meeting_id))
 
 

@@ -49,7 +49,7 @@ def test_demo_twice_says_already_loaded_with_the_same_id(runner, db):
     assert second.exit_code == 0, second.output
     assert "already loaded" in second.output
     assert last_line(second.stdout) == last_line(first.stdout)
-    assert count(db, Meeting) == 1
+    assert count(db, Meeting) == 2  # the published record, and the meeting in session
     assert count(db, Member) == 9
 
 
@@ -321,3 +321,20 @@ def test_demo_publishes_the_meeting_through_the_lifecycle(runner, db):
     assert approvals > 0
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "Approved and published" not in again.output
+
+
+def test_demo_has_a_meeting_in_session_to_try_the_console_on(runner, db):
+    from meetings.models import MeetingState
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    published = db.session.get(Meeting, int(last_line(result.stdout)))
+    live = db.session.scalar(sa.select(Meeting).where(Meeting.state == MeetingState.IN_SESSION))
+    assert f"Demo meeting in session: /meetings/{live.id}" in result.output
+    assert live.body_id == published.body_id
+    assert f"{live.starts_at:%Y-%m-%d %H:%M}" == "2010-12-13 15:30"
+    [item] = live.items
+    assert item.number == 14 and item.clauses and not item.motions
+    assert item.decision is None and not item.remarks
+    # Recording on it does not touch the published record.
+    assert published.state == MeetingState.PUBLISHED
