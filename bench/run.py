@@ -322,8 +322,14 @@ def print_table(figures: list[Figure]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:
         click.echo(line.format(*row))
-    for f in (f for f in figures if f.note):
-        click.echo(f"  {f.name.strip()}: {f.note}")
+    for f in figures:
+        if f.value and f.note:
+            click.echo(f"  {f.name.strip()}: {f.note}")
+    todo = [f for f in figures if not f.value and f.note.startswith("not measured")]
+    if todo:
+        click.echo("Still to measure (hooks in bench/run.py, MEASUREMENTS):")
+        for f in todo:
+            click.echo(f"  {f.name}: {f.note.removeprefix('not measured yet: ')}")
 
 
 @click.command()
