@@ -1,6 +1,7 @@
 # Protokol: the two commands of the README's quick start, and a few more.
 #   make run    install into .venv, migrate the embedded SQLite database, load the demo, serve
 #   make test   install into .venv and run the whole suite on SQLite and on PostgreSQL
+#   make bench  generate the benchmark record (once) and measure against the targets
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,8 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser translations messages
+.PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser translations messages \
+  bench bench-data
 
 install: $(STAMP) translations
 
@@ -72,3 +74,39 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache *.egg-info
+
+# The benchmark (bench/README.md): a generated record of ten years of a large municipality,
+# loaded once into bench/out/ (SQLite), and into BENCH_DATABASE_URL (an empty PostgreSQL
+# database) when that is set; then bench/run.py prints each figure beside its target.
+BENCH_SEED ?= 1
+BENCH_SCALE ?= 1.0
+BENCH_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+BENCH_OUT ?= bench/out
+BENCH_REPEAT ?= 21
+BENCH_DB := $(abspath $(BENCH_OUT))/bench.sqlite3
+BENCH_LOADED := $(BENCH_OUT)/.loaded-sqlite-$(BENCH_SEED)-$(BENCH_SCALE)
+BENCH_EXTRA := $(VENV)/.bench-installed
+
+$(BENCH_EXTRA): pyproject.toml $(STAMP)
+	-$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $@
+
+$(BENCH_LOADED): | $(STAMP) translations
+	rm -f $(BENCH_DB) $(BENCH_DB)-wal $(BENCH_DB)-shm $(BENCH_OUT)/.loaded-sqlite-*
+	rm -rf $(BENCH_OUT)/files-sqlite
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python -m bench.generate --seed $(BENCH_SEED) --scale $(BENCH_SCALE) \
+	  --workers $(BENCH_WORKERS) --database-url sqlite:///$(BENCH_DB) \
+	  --files-dir $(BENCH_OUT)/files-sqlite
+	@touch $@
+
+bench-data: $(BENCH_LOADED)
+ifneq ($(BENCH_DATABASE_URL),)
+	$(BIN)/python -m bench.generate --seed $(BENCH_SEED) --scale $(BENCH_SCALE) \
+	  --workers $(BENCH_WORKERS) --database-url '$(BENCH_DATABASE_URL)' \
+	  --files-dir $(BENCH_OUT)/files-postgresql --if-loaded
+endif
+
+bench: bench-data $(BENCH_EXTRA)
+	$(BIN)/python -m bench.run --seed $(BENCH_SEED) --repeat $(BENCH_REPEAT) --database-url sqlite:///$(BENCH_DB) \
+	  --out $(BENCH_OUT)

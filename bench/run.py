@@ -1,0 +1,373 @@
+"""The benchmark driver (`make bench`): each figure measured beside its target and beside
+a reference measured in the same run, printed as a table.
+
+Measured now:
+- the minutes PDF of a 20-item meeting (warm, in-process, median of repeated runs), with
+  its references rendered from the same content in the same run: a bare ReportLab
+  platypus document (the floor) and WeasyPrint from the minutes' HTML (when installed);
+- the minutes PDF of a 200-item meeting, and whether the cost is linear in pages.
+
+Still to come (hooks below, printed as "not measured yet"): published PDF downloads with
+wrk, recording a vote under load, the public pages on the full data set, memory per worker.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+if __package__ in (None, ""):  # run as a script: python bench/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.record import meeting_document, schedule
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+@dataclass
+class Figure:
+    """One line of the table."""
+
+    name: str
+    target: str
+    #: The measured value, formatted; empty when not measured.
+    value: str = ""
+    reference: str = ""
+    #: value / reference (how many times the reference's cost).
+    ratio: float | None = None
+    #: True: target met; False: missed; None: no target or not measured.
+    met: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class Timing:
+    """Medians of repeated runs: wall-clock time and this process's CPU time. On a busy
+    machine the wall time includes waiting for a core; the CPU time does not."""
+
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:.3f} s (CPU {self.cpu:.3f} s)"
+
+
+def median_time(fn: Callable[[], Any], *, repeat: int, warmup: int = 2) -> Timing:
+    """The median times of `fn` over `repeat` runs, after `warmup` runs."""
+    for _ in range(warmup):
+        fn()
+    walls, cpus = [], []
+    for _ in range(repeat):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu_started)
+    return Timing(statistics.median(walls), statistics.median(cpus))
+
+
+def page_count(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+# --------------------------------------------------------------------------- minutes PDF
+
+
+def _meeting_with(seed: int, items: int) -> dict[str, Any]:
+    """A closed meeting of the Borgerrepræsentation with exactly `items` items: the items
+    of its meetings of one term (2019-2021), in order, renumbered."""
+    meetings = [
+        p
+        for p in schedule(1.0)
+        if p.body == 0 and 2019 <= p.starts_at.year <= 2021 and p.state == "published"
+    ]
+    document = meeting_document(seed, meetings[0])
+    collected: list[dict[str, Any]] = []
+    for planned in meetings:
+        source = document if planned is meetings[0] else meeting_document(seed, planned)
+        collected += source["meeting"]["items"]
+        if len(collected) >= items:
+            break
+    present = {a["member"] for a in document["meeting"]["attendance"] if a["is_present"]}
+    for n, item in enumerate(collected[:items], start=1):
+        item["number"] = n
+        for motion in item["motions"]:
+            vote = motion["vote"]
+            if vote:  # votes of members absent from this meeting are not copied
+                vote["members"] = {r: p for r, p in vote["members"].items() if r in present}
+            if motion["proposer"] and motion["proposer"].get("member") not in (None, *present):
+                motion["proposer"] = {"member": sorted(present)[0]}
+        item["attendance"] = [a for a in item["attendance"] if a["member"] in present]
+        item["remarks"] = [r for r in item["remarks"] if r["member"] in (None, *present)]
+    document["meeting"]["items"] = collected[:items]
+    # One meeting a size: the same day, a different hour.
+    starts_at = datetime.fromisoformat(document["meeting"]["starts_at"])
+    document["meeting"]["starts_at"] = starts_at.replace(hour=8 + min(items // 100, 9)).isoformat()
+    document["meeting"]["ends_at"] = None
+    return document
+
+
+def _bare_platypus(minutes) -> bytes:
+    """The floor: the same text as plain platypus paragraphs, no header, lists or tables."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    from minutes.markup import pdf_escape
+    from minutes.pdf import _styles
+
+    styles = _styles()
+
+    def para(text: str, style: str = "base") -> Paragraph:
+        return Paragraph(pdf_escape(text).replace("\n", "<br/>"), styles[style])
+
+    story = [para("Beslutningsprotokol", "title"), para(minutes.meeting.body.name, "section")]
+    for entry in minutes.items:
+        item = entry.item
+        story.append(para(f"{item.number}. {item.title}", "item"))
+        if entry.is_redacted:
+            continue
+        story += [para(item.summary)]
+        story += [para(f"{c.lead_in} {c.text}") for c in item.clauses]
+        for section in item.sections:
+            story.append(para(section.heading, "section"))
+            story += [para(block) for block in section.body.split("\n\n")]
+        story += [para(a.title) for a in item.attachments]
+        if entry.decision is not None:
+            story.append(para(entry.decision.heading, "decision"))
+            story += [para(block) for block in entry.decision.blocks]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, invariant=True).build(story)
+    return buffer.getvalue()
+
+
+def measure_minutes_pdf(seed: int, repeat: int) -> list[Figure]:
+    """The minutes PDF of a 20-item and a 200-item meeting against their references."""
+    from minutes.context import build_minutes
+    from minutes.interchange import import_meeting
+    from minutes.pdf import render_minutes_pdf
+    from minutes.render import render_minutes_html
+    from protokol import create_app
+    from protokol.extensions import db
+
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: the library is there, Pango is not
+        weasyprint = None
+        weasy_reason = f"WeasyPrint not available ({exc.__class__.__name__}: {exc})"[:120]
+
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="protokol-bench-") as tmp:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/pdf.sqlite3",
+                "ATTACHMENTS_DIR": f"{tmp}/attachments",
+                "MINUTES_DIR": f"{tmp}/minutes",
+                "PROTOKOL_STYLE_DIRS": [],
+            }
+        )
+        with app.app_context():
+            db.create_all()
+            small = import_meeting(_meeting_with(seed, 20), attachments_dir=f"{tmp}/attachments")
+            db.session.commit()
+            small_id = small.id
+
+            def render(meeting_id: int) -> bytes:
+                meeting = db.session.get(type(small), meeting_id)
+                return render_minutes_pdf(build_minutes(meeting, is_public=True))
+
+            pdf = render(small_id)
+            pages = page_count(pdf)
+            ours = median_time(lambda: render(small_id), repeat=repeat)
+            minutes = build_minutes(db.session.get(type(small), small_id), is_public=True)
+            floor = median_time(lambda: _bare_platypus(minutes), repeat=repeat)
+            figures.append(
+                Figure(
+                    "Minutes PDF, 20 items (warm, median)",
+                    "≤ 0.15 s",
+                    f"{ours} {pages} pages",
+                    f"bare platypus {floor}",
+                    ours.cpu / floor.cpu,
+                    ours.wall <= 0.15,
+                    f"render_minutes_pdf(build_minutes(...)), queries included;"
+                    f" {len(pdf) // 1024} KB; ratios are of CPU times",
+                )
+            )
+            if weasyprint is not None:
+                with app.test_request_context():
+                    html = render_minutes_html(minutes)
+                weasy = median_time(
+                    lambda: weasyprint.HTML(string=html).write_pdf(), repeat=max(3, repeat // 4)
+                )
+                figures.append(
+                    Figure(
+                        "  reference: WeasyPrint from the minutes' HTML",
+                        "",
+                        str(weasy),
+                        f"Protokol {ours}",
+                        weasy.cpu / ours.cpu,
+                        None,
+                        "same content, templates/minutes/standalone.html",
+                    )
+                )
+            else:
+                figures.append(Figure("  reference: WeasyPrint", "", note=weasy_reason))
+
+            big = import_meeting(_meeting_with(seed, 200), attachments_dir=f"{tmp}/attachments")
+            db.session.commit()
+            big_id = big.id
+            big_pdf = render(big_id)
+            big_pages = page_count(big_pdf)
+            big_time = median_time(lambda: render(big_id), repeat=max(3, repeat // 5), warmup=1)
+            big_minutes = build_minutes(db.session.get(type(big), big_id), is_public=True)
+            big_floor = median_time(
+                lambda: _bare_platypus(big_minutes), repeat=max(3, repeat // 5), warmup=1
+            )
+            per_page_small = ours.cpu / pages
+            per_page_big = big_time.cpu / big_pages
+            linearity = per_page_big / per_page_small
+            figures.append(
+                Figure(
+                    "Minutes PDF, 200 items (warm, median)",
+                    "≤ 1.5 s",
+                    f"{big_time} {big_pages} pages",
+                    f"bare platypus {big_floor}",
+                    big_time.cpu / big_floor.cpu,
+                    big_time.wall <= 1.5,
+                )
+            )
+            figures.append(
+                Figure(
+                    "  CPU per page, 200 vs 20 items",
+                    "linear (≤ 1.2×)",
+                    f"{per_page_big * 1000:.1f} ms vs {per_page_small * 1000:.1f} ms",
+                    "",
+                    linearity,
+                    linearity <= 1.2,
+                )
+            )
+            db.session.remove()
+            db.engine.dispose()
+    return figures
+
+
+# --------------------------------------------------------------------------- to come
+
+
+def pending(name: str, target: str, note: str) -> Callable[..., list[Figure]]:
+    """A measurement not implemented yet: a line in the table that says so."""
+
+    def measure(**_kwargs) -> list[Figure]:
+        return [Figure(name, target, note=f"not measured yet: {note}")]
+
+    return measure
+
+
+#: Each measurement: (key, function(seed=..., repeat=..., database_url=...) -> figures).
+MEASUREMENTS: list[tuple[str, Callable[..., list[Figure]]]] = [
+    ("pdf", lambda seed, repeat, **_: measure_minutes_pdf(seed, repeat)),
+    (
+        "downloads",
+        pending(
+            "Published PDF downloads (wrk, 50 connections)",
+            "≥ 3,000 req/s, p99 ≤ 25 ms; ≥ 90 % of static nginx",
+            "wrk against gunicorn and nginx (X-Accel-Redirect)",
+        ),
+    ),
+    (
+        "votes",
+        pending(
+            "Recording a vote (20 recorders, 50 readers, 500 viewers)",
+            "p99 ≤ 50 ms; to viewers ≤ 1 s; ≤ 5 ms alone",
+            "the live console under load",
+        ),
+    ),
+    (
+        "pages",
+        pending(
+            "Public pages on the full data set",
+            "p95 ≤ 50 ms (search ≤ 100 ms)",
+            "meeting, item, body year, search, OParl list on bench/out's database",
+        ),
+    ),
+    (
+        "memory",
+        pending("Memory per worker under load", "≤ 150 MB RSS", "sampled during the load tests"),
+    ),
+]
+
+
+def print_table(figures: list[Figure]) -> None:
+    headers = ("Figure", "Measured", "Target", "Reference", "Ratio", "")
+    rows = []
+    for f in figures:
+        verdict = {True: "ok", False: "MISSED", None: ""}[f.met]
+        ratio = f"{f.ratio:.2f}×" if f.ratio is not None else ""
+        value = f.value or ("not measured yet" if f.note.startswith("not measured") else "—")
+        rows.append((f.name, value, f.target, f.reference, ratio, verdict))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    click.echo(line.format(*headers))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo(line.format(*row))
+    for f in figures:
+        if f.value and f.note:
+            click.echo(f"  {f.name.strip()}: {f.note}")
+    todo = [f for f in figures if not f.value and f.note.startswith("not measured")]
+    if todo:
+        click.echo("Still to measure (hooks in bench/run.py, MEASUREMENTS):")
+        for f in todo:
+            click.echo(f"  {f.name}: {f.note.removeprefix('not measured yet: ')}")
+
+
+@click.command()
+@click.option("--seed", default=1, show_default=True)
+@click.option("--repeat", default=21, show_default=True, help="Runs per timed figure.")
+@click.option(
+    "--only",
+    multiple=True,
+    help="Run only these measurements: " + ", ".join(k for k, _ in MEASUREMENTS),
+)
+@click.option("--database-url", default=None, help="The loaded benchmark database (later figures).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=OUT,
+    help="Where results.json is written.",
+)
+def main(
+    seed: int, repeat: int, only: tuple[str, ...], database_url: str | None, out: Path
+) -> None:
+    """Measure Protokol against its targets and print the table."""
+    database_url = database_url or f"sqlite:///{out / 'bench.sqlite3'}"
+    figures: list[Figure] = []
+    for key, measure in MEASUREMENTS:
+        if only and key not in only:
+            continue
+        figures += measure(seed=seed, repeat=repeat, database_url=database_url)
+    click.echo(
+        f"Protokol benchmark, {datetime.now():%Y-%m-%d %H:%M}, {platform.node()},"
+        f" {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
+    print_table(figures)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(
+        json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()
