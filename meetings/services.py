@@ -90,9 +90,13 @@ def body_size(body: Body, day: date) -> int:
     return sum(1 for s in seats_on(body, day) if s.role != SeatRole.SUBSTITUTE)
 
 
-def present_for_meeting(meeting: Meeting) -> dict[int, SeatedMember]:
-    """Members recorded present at the meeting (fremmøde), keyed by member id."""
-    seated = seated_members(meeting.body, meeting.date)
+def present_for_meeting(
+    meeting: Meeting, seated: dict[int, SeatedMember] | None = None
+) -> dict[int, SeatedMember]:
+    """Members recorded present at the meeting (fremmøde), keyed by member id. `seated` is
+    `seated_members` of the meeting's body and day, when the caller has it already."""
+    if seated is None:
+        seated = seated_members(meeting.body, meeting.date)
     return {
         a.member_id: seated[a.member_id]
         for a in meeting.attendance
@@ -107,12 +111,15 @@ def parties_present(body: Body, present: dict[int, SeatedMember]) -> list[Party]
     )
 
 
-def present_for_item(item: AgendaItem) -> dict[int, SeatedMember]:
+def present_for_item(
+    item: AgendaItem, seated: dict[int, SeatedMember] | None = None
+) -> dict[int, SeatedMember]:
     """Members taking part in `item`: the meeting's attendance with the item's exceptions
-    (arrived late, left, inhabil) applied."""
+    (arrived late, left, inhabil) applied. `seated` as for `present_for_meeting`."""
     meeting = item.meeting
-    seated = seated_members(meeting.body, meeting.date)
-    present = present_for_meeting(meeting)
+    if seated is None:
+        seated = seated_members(meeting.body, meeting.date)
+    present = present_for_meeting(meeting, seated)
     for exception in item.attendance:
         if exception.presence == ItemPresence.PRESENT:
             if exception.member_id in seated:

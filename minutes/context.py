@@ -13,7 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from meetings.models import AgendaItem, Body, Meeting
-from meetings.services import SeatedMember, present_for_meeting, seated_members, sort_parties
+from meetings.services import (
+    SeatedMember,
+    body_size,
+    present_for_item,
+    present_for_meeting,
+    seated_members,
+    sort_parties,
+)
 from minutes.models import (
     Correction,
     MinutesApproval,
@@ -132,8 +139,16 @@ def vote_context(result: Tally, style: Style) -> dict[str, Any]:
     }
 
 
-def motion_context(motion: Motion, seated: dict[int, SeatedMember], style: Style) -> dict[str, Any]:
-    """A motion, its vote and its result sentence, for the style."""
+def motion_context(
+    motion: Motion,
+    seated: dict[int, SeatedMember],
+    style: Style,
+    *,
+    present: dict[int, SeatedMember] | None = None,
+    size: int | None = None,
+) -> dict[str, Any]:
+    """A motion, its vote and its result sentence, for the style. `present` and `size` are
+    the item's, passed on to `tally` when the caller has them."""
     if motion.proposer_member is not None:
         member = motion.proposer_member
         proposer = {
@@ -155,7 +170,7 @@ def motion_context(motion: Motion, seated: dict[int, SeatedMember], style: Style
     vote_ctx = None
     result = None
     if vote is not None:
-        counted = tally(vote)
+        counted = tally(vote, present=present, size=size)
         vote_ctx = vote_context(counted, style)
         if vote.result_mode == ResultMode.CUSTOM:
             result = vote.result_text.strip() or None
@@ -203,6 +218,8 @@ def decision_context(item: AgendaItem, style: Style) -> dict[str, Any]:
     meeting = item.meeting
     seated = seated_members(meeting.body, meeting.date)
     motions = item.motions
+    present = present_for_item(item, seated) if motions else {}
+    size = body_size(meeting.body, meeting.date) if motions else 0
     decision = getattr(item, "decision", None)
     final = None
     if decision is not None:
@@ -216,7 +233,7 @@ def decision_context(item: AgendaItem, style: Style) -> dict[str, Any]:
             "location": meeting.location,
         },
         "item": {"number": item.number, "title": item.title, "case_number": item.case_number},
-        "motions": [motion_context(m, seated, style) for m in motions],
+        "motions": [motion_context(m, seated, style, present=present, size=size) for m in motions],
         "decision": {"result": final or None},
         "remarks": [remark_context(r, seated, style) for r in remarks],
     }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from markdown_it import MarkdownIt
@@ -48,8 +49,12 @@ def _inline_markup(token: Token) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=1024)
 def parse_blocks(text: str) -> list[tuple]:
     """Parse case text into a small block tree, shared by the PDF and text writers.
+
+    Cached by text (a meeting's PDF, then each item's PDF at publication, parse the same
+    case text): callers must not change the blocks they get.
 
     Blocks: ("p", markup), ("heading", markup), ("list", ordered, start, [[blocks]]),
     ("table", [header cells], [[row cells]]); cells and paragraphs hold ReportLab markup.

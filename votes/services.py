@@ -127,12 +127,20 @@ def member_positions(
     return positions, warnings
 
 
-def tally(vote: Vote) -> Tally:
-    """Derive the counts, sides and outcome of `vote` from the item's attendance."""
+def tally(
+    vote: Vote, *, present: dict[int, SeatedMember] | None = None, size: int | None = None
+) -> Tally:
+    """Derive the counts, sides and outcome of `vote` from the item's attendance.
+
+    `present` (`present_for_item` of the vote's item, not changed here) and `size`
+    (`body_size` on the meeting's day) may be given when the caller tallies several votes
+    of one item."""
     item = vote.motion.item
     body: Body = item.meeting.body
-    present = present_for_item(item)
-    size = body_size(body, item.meeting.date)
+    if present is None:
+        present = present_for_item(item)
+    if size is None:
+        size = body_size(body, item.meeting.date)
     positions, warnings = member_positions(vote, present)
 
     sides = {p: Side(p) for p in POSITIONS}
