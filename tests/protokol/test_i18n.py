@@ -115,6 +115,20 @@ def test_the_secretarys_console_in_danish_and_in_english(db, factories, make_use
     assert "Sådan står det" not in page and "Nyt forslag" not in page
 
 
+def test_the_item_editing_page_in_danish_and_in_english(db, factories, make_user, login, client):
+    item = factories.item(factories.meeting(), 14, title="Integrationspolitik")
+    db.session.commit()
+    login(make_user("secretary", bodies=[item.meeting.body]))
+    url = f"/manage/items/{item.id}"
+
+    page = _text(client.get(url))
+    assert "Sagsfremstilling" in page and "Tilføj bilag" in page
+    page = _text(client.get(f"{url}?lang=en"))
+    assert "Case presentation" in page and "Add attachment" in page
+    assert "Item 14: Integrationspolitik" in page
+    assert "Sagsfremstilling" not in page and "Tilføj bilag" not in page
+
+
 def test_an_admin_page_in_danish_and_in_english(make_user, login, client):
     login(make_user("admin"))
     page = _text(client.get("/admin/"))
