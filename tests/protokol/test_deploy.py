@@ -67,3 +67,22 @@ def test_nginx_accepts_the_configuration(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, "127.0.0.1 http"), (1, "203.0.113.7 https")])
+def test_behind_nginx_the_client_address_comes_from_the_proxy(
+    database_url, tmp_path, proxies, expected
+):
+    """The login throttle counts by address: behind nginx it must see the client's."""
+    from flask import request
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, tmp_path, TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/_test/address", "address", lambda: f"{request.remote_addr} {request.scheme}")
+    response = app.test_client().get(
+        "/_test/address",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.text == expected
