@@ -272,7 +272,8 @@ def wrk(url: str, *, connections: int, duration: float, headers: dict | None = N
 
 
 def tree_cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system) used so far by these processes and their children."""
+    """CPU time (user + system) used so far by these processes and their descendants,
+    including those that have exited."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -284,7 +285,8 @@ def tree_cpu_seconds(pids: list[int]) -> float:
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        # utime, stime, and those of children already reaped (gunicorn replaces workers)
+        times[int(entry.name)] = sum(int(n) for n in fields[11:15]) / tick
     wanted, total = set(pids), 0.0
     for pid in times:
         ancestor = pid
@@ -361,6 +363,9 @@ def run(args) -> dict:
         proxied = f"http://127.0.0.1:{port}{path}"
         static = f"http://127.0.0.1:{static_port}/static-copy.pdf"
         check_download(proxied, data, "nginx with X-Accel-Redirect")
+        internal = f"http://127.0.0.1:{port}{ACCEL_PREFIX}{data['sha256']}.pdf"
+        if fetch(internal)[0] != 404:
+            raise SystemExit(f"nginx: {ACCEL_PREFIX} answers clients directly")
         for _ in range(args.repeat):  # side by side
             measure("accel", proxied, [gunicorn, nginx])
             measure("static", static, [nginx])
