@@ -2,6 +2,7 @@
 #   make run    install into .venv, migrate the embedded SQLite database, load the demo, serve
 #   make test   install into .venv and run the whole suite on SQLite and on PostgreSQL
 #   make bench  generate the benchmark record (once) and measure against the targets
+#   make serve  migrate, then serve with gunicorn (deploy/gunicorn.conf.py; docs/deploy.md)
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser translations messages \
-  bench bench-data
+  bench bench-data serve serve-live bench-downloads
 
 install: $(STAMP) translations
 
@@ -48,6 +49,25 @@ run: demo
 	@echo "Protokol runs on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production serving (docs/deploy.md): gunicorn, sync workers, settings in
+# deploy/gunicorn.conf.py (PROTOKOL_BIND, PROTOKOL_WORKERS, ...); set PROTOKOL_ENV=production,
+# SECRET_KEY and DATABASE_URL in the environment.
+serve: migrate
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+# Beside it, the live pages' event streams (docs/live.md): the ASGI app under uvicorn;
+# nginx routes /meetings/<id>/live/events here (deploy/nginx.conf).
+LIVE_HOST ?= 127.0.0.1
+LIVE_PORT ?= 8001
+LIVE_WORKERS ?= 2
+serve-live: migrate
+	$(BIN)/uvicorn protokol.asgi:app --host $(LIVE_HOST) --port $(LIVE_PORT) \
+	  --workers $(LIVE_WORKERS) --timeout-graceful-shutdown 5 --no-access-log
+
+# The published PDF downloads with wrk, gunicorn and nginx on loopback (bench/downloads.py).
+bench-downloads: $(STAMP) translations
+	$(BIN)/python bench/downloads.py
 
 test: lint browser test-sqlite test-postgres
 

@@ -22,8 +22,9 @@ def attachment_path(directory: str | os.PathLike, sha256: str) -> Path:
     return Path(directory) / f"{sha256}.pdf"
 
 
-def store_file(directory: str | os.PathLike, data: bytes) -> tuple[str, int]:
-    """Store `data` under its SHA-256 (atomically, once); return (sha256, size)."""
+def store_file(directory: str | os.PathLike, data: bytes, *, mode: int = 0o600) -> tuple[str, int]:
+    """Store `data` under its SHA-256 (atomically, once) with permissions `mode`; return
+    (sha256, size)."""
     digest = hashlib.sha256(data).hexdigest()
     target = attachment_path(directory, digest)
     if not target.exists():
@@ -31,6 +32,7 @@ def store_file(directory: str | os.PathLike, data: bytes) -> tuple[str, int]:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), mode)
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -250,6 +250,10 @@ def close_approval(meeting: Meeting, *, actor: Any) -> Meeting:
 # --------------------------------------------------------------------------- publication
 
 
+#: Frozen PDFs are public once published and are read by nginx when it sends them
+#: (X-Accel-Redirect, docs/deploy.md): readable by the owner's group too.
+FROZEN_FILE_MODE = 0o640
+
 #: Renders the public minutes of one item of a meeting (by the item's number) as PDF.
 ItemRenderer = Callable[[Meeting, int], bytes]
 
@@ -295,10 +299,15 @@ def _freeze(
     if render_item_pdf is not None:
         # Rendered and stored before any row is added: a failure leaves nothing half-made.
         item_files = [
-            (item, *store_file(minutes_dir, render_item_pdf(meeting, item.number)))
+            (
+                item,
+                *store_file(
+                    minutes_dir, render_item_pdf(meeting, item.number), mode=FROZEN_FILE_MODE
+                ),
+            )
             for item in sorted(meeting.items, key=lambda i: i.position)
         ]
-    sha256, size = store_file(minutes_dir, data)
+    sha256, size = store_file(minutes_dir, data, mode=FROZEN_FILE_MODE)
     version = (
         db.session.scalar(
             sa.select(sa.func.max(PublishedMinutes.version)).where(

@@ -23,9 +23,9 @@ from markupsafe import Markup
 
 from meetings.drafts import may_see_drafts
 from meetings.models import Meeting
-from meetings.storage import attachment_path
 from meetings.visibility import are_minutes_public
 from minutes.context import build_minutes, split_blocks
+from minutes.frozen import send_frozen_pdf
 from minutes.markup import to_html
 from minutes.models import PublishedItemMinutes, PublishedMinutes
 from minutes.pdf import render_minutes_pdf
@@ -171,12 +171,6 @@ def frozen_item_minutes(meeting: Meeting, item_number: int) -> PublishedItemMinu
     )
 
 
-def _unavailable(what: str, sha256: str, problem: str):
-    current_app.logger.error("%s (%s): %s", what, sha256, problem)
-    message = "Den offentliggjorte protokol kan ikke hentes lige nu. Prøv igen senere."
-    return render_template("error.html", code=503, message=message), 503
-
-
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
@@ -200,36 +194,19 @@ def _send_pdf(
     return response.make_conditional(request)
 
 
-def _stored(sha256: str, what: str) -> bytes | tuple:
-    """The stored bytes of a frozen PDF, checked against their SHA-256; or an error page."""
-    try:
-        data = attachment_path(current_app.config["MINUTES_DIR"], sha256).read_bytes()
-    except (ValueError, OSError) as exc:
-        return _unavailable(what, sha256, f"cannot read the stored file: {exc}")
-    if hashlib.sha256(data).hexdigest() != sha256:
-        return _unavailable(what, sha256, "the stored file does not match its checksum")
-    return data
-
-
 def _frozen(meeting: Meeting, published: PublishedMinutes, *, is_latest: bool):
-    """The stored bytes of a published version, exactly as frozen, checked against their
-    SHA-256 before they are sent."""
-    data = _stored(
-        published.sha256, f"published minutes {published.meeting_id} v{published.version}"
-    )
-    if not isinstance(data, bytes):
-        return data
+    """A published version exactly as frozen (minutes.frozen: from the stored file, checked
+    against its SHA-256, or handed to nginx)."""
     name = _filename(meeting, None, "pdf").removesuffix(".pdf") + f"-v{published.version}.pdf"
-    response = _send_pdf(
-        data,
+    return send_frozen_pdf(
+        published.sha256,
+        published.size,
         name,
-        etag=published.sha256,
         last_modified=published.created_at,
         # A version never changes; the newest may be followed by a corrected one.
         cache_control="public, no-cache" if is_latest else "public, max-age=31536000, immutable",
+        what=f"published minutes {published.meeting_id} v{published.version}",
     )
-    response.headers["X-Content-SHA256"] = published.sha256
-    return response
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/v<int:version>.pdf")
@@ -277,18 +254,14 @@ def minutes_pdf(meeting_id: int, item_number: int | None = None):
     frozen = frozen_item_minutes(meeting, item_number)
     if frozen is None:
         return _rendered(meeting, item_number, is_draft=False)
-    data = _stored(frozen.sha256, f"published minutes {meeting.id}, item {item_number}")
-    if not isinstance(data, bytes):
-        return data
-    response = _send_pdf(
-        data,
+    return send_frozen_pdf(
+        frozen.sha256,
+        frozen.size,
         _filename(meeting, item_number, "pdf"),
-        etag=frozen.sha256,
         last_modified=frozen.created_at,
         cache_control="public, no-cache",
+        what=f"published minutes {meeting.id}, item {item_number}",
     )
-    response.headers["X-Content-SHA256"] = frozen.sha256
-    return response
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.txt")

@@ -80,6 +80,11 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _register_hooks(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
 
 

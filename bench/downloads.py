@@ -1,0 +1,551 @@
+"""Benchmark of the published PDF downloads: gunicorn alone, and nginx with X-Accel-Redirect.
+
+    .venv/bin/python bench/downloads.py                  # SQLite file in a temp folder
+    .venv/bin/python bench/downloads.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/downloads.py --json           # machine-readable, for bench/run.py
+
+It creates a fresh database (on PostgreSQL: a new database on that server, dropped at the
+end) holding one meeting of `--items` items (the demo's item 14, repeated) published
+through `minutes.lifecycle` — its frozen minutes PDF is about 300 KB — and then measures
+with `wrk` (Debian's; `apt-get install wrk nginx`), `--connections` concurrent connections
+on loopback, `--duration` seconds a run, the median of `--repeat` runs:
+
+(a) gunicorn with deploy/gunicorn.conf.py (sync workers) sending the PDF itself;
+(b) nginx with deploy/nginx.conf (rendered by deploy/loopback.py) in front of gunicorn
+    with PROTOKOL_ACCEL_REDIRECT_PREFIX=/_frozen/: Protokol checks access on every request
+    and answers with X-Accel-Redirect, nginx sends the file;
+(c) nginx serving the same file statically: the reference for (b), measured side by side;
+(d) 304 answers to If-None-Match, from gunicorn and through nginx (before these runs the
+    stored file is made unreadable, so a 304 that touched the bytes would fail).
+
+It prints a table (figure, target, measured, reference, ratio) with the machine's load
+average; `--json` prints the same as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "deploy"))
+
+ACCEL_PREFIX = "/_frozen/"
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def create_database(base_url: str | None, folder: Path) -> str:
+    import sqlalchemy as sa
+
+    if base_url and base_url.startswith("postgresql"):
+        url = sa.make_url(base_url)
+        name = f"protokol_bench_{uuid.uuid4().hex[:8]}"
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return url.set(database=name).render_as_string(hide_password=False)
+    return f"sqlite:///{folder / 'bench.sqlite3'}"
+
+
+def drop_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    if url.startswith("postgresql"):
+        parsed = sa.make_url(url)
+        engine = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def prepare(url: str, folder: Path, items: int) -> dict:
+    """Migrate; import a meeting of `items` items and publish its minutes (frozen PDFs)."""
+    os.environ["PROTOKOL_ENV"] = "testing"
+    import logging
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from minutes.interchange import import_meeting
+    from minutes.models import PublishedMinutes
+    from protokol import create_app
+    from protokol.cli import demo_data, publish_meeting
+    from protokol.extensions import db
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "ATTACHMENTS_DIR": str(folder / "attachments"),
+            "MINUTES_DIR": str(folder / "minutes"),
+        }
+    )
+    with app.app_context():
+        upgrade()
+        data = copy.deepcopy(demo_data())
+        template = data["meeting"]["items"][0]
+        data["meeting"]["items"] = [
+            {**copy.deepcopy(template), "number": n, "case_number": f"2010-{100000 + n}"}
+            for n in range(1, items + 1)
+        ]
+        meeting = import_meeting(data, attachments_dir=app.config["ATTACHMENTS_DIR"])
+        db.session.commit()
+        publish_meeting(meeting.id)
+        published = db.session.scalar(
+            sa.select(PublishedMinutes).where(PublishedMinutes.meeting_id == meeting.id)
+        )
+        result = {
+            "meeting_id": meeting.id,
+            "sha256": published.sha256,
+            "size": published.size,
+            "path": str(folder / "minutes" / f"{published.sha256}.pdf"),
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} stopped at start-up (exit code {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not start")
+
+
+def start_gunicorn(url: str, folder: Path, port: int, *, accel: bool, workers: int | None):
+    env = {
+        **os.environ,
+        "PROTOKOL_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(16),
+        "DATABASE_URL": url,
+        "PROTOKOL_ATTACHMENTS_DIR": str(folder / "attachments"),
+        "PROTOKOL_MINUTES_DIR": str(folder / "minutes"),
+        "PROTOKOL_BIND": f"127.0.0.1:{port}",
+        "PROTOKOL_ACCESS_LOG": "",
+        "PROTOKOL_LOG_LEVEL": "warning",
+    }
+    if accel:
+        env["PROTOKOL_ACCEL_REDIRECT_PREFIX"] = ACCEL_PREFIX
+    if workers:
+        env["PROTOKOL_WORKERS"] = str(workers)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+    )
+    wait_for(f"http://127.0.0.1:{port}/login", process, "gunicorn")
+    return process
+
+
+def start_nginx(folder: Path, **ports) -> subprocess.Popen:
+    from loopback import write_config
+
+    conf = write_config(folder / "nginx", **ports)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen(
+        [nginx, "-p", str(conf.parent), "-e", str(conf.parent / "error.log"), "-c", str(conf)]
+    )
+    wait_for(f"http://127.0.0.1:{ports['static_port']}/static-copy.pdf", process, "nginx")
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def check_download(url: str, data: dict, what: str) -> dict:
+    """The download is the frozen file with Protokol's headers; its headers."""
+    status, headers, body = fetch(url)
+    problems = []
+    if status != 200:
+        problems.append(f"status {status}")
+    if hashlib.sha256(body).hexdigest() != data["sha256"]:
+        problems.append(f"body of {len(body)} bytes is not the frozen PDF")
+    expected = {
+        "ETag": f'"{data["sha256"]}"',
+        "X-Content-SHA256": data["sha256"],
+        "Content-Type": "application/pdf",
+        "Cache-Control": "public, no-cache",
+    }
+    for name, value in expected.items():
+        if headers.get(name) != value:
+            problems.append(f"{name}: {headers.get(name)!r}, expected {value!r}")
+    for name in ("Last-Modified", "Content-Disposition"):
+        if not headers.get(name):
+            problems.append(f"no {name}")
+    if "X-Accel-Redirect" in headers or "X-Accel-Expires" in headers:
+        problems.append("an X-Accel header reached the client")
+    if problems:
+        raise SystemExit(f"{what}: " + "; ".join(problems))
+    return headers
+
+
+def check_not_modified(url: str, data: dict, what: str) -> None:
+    status, _headers, body = fetch(url, {"If-None-Match": f'"{data["sha256"]}"'})
+    if status != 304 or body:
+        raise SystemExit(f"{what}: If-None-Match answered {status} with {len(body)} bytes")
+
+
+# --------------------------------------------------------------------------- wrk
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def wrk(url: str, *, connections: int, duration: float, headers: dict | None = None) -> dict:
+    """One wrk run: requests/s, latency p50/p99 (ms), errors and non-2xx/3xx answers."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration:g}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "bad_status": int(bad.group(1)) if bad else 0,
+    }
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by these processes and their descendants,
+    including those that have exited."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        # utime, stime, and those of children already reaped (gunicorn replaces workers)
+        times[int(entry.name)] = sum(int(n) for n in fields[11:15]) / tick
+    wanted, total = set(pids), 0.0
+    for pid in times:
+        ancestor = pid
+        while ancestor > 1 and ancestor not in wanted:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor in wanted:
+            total += times[pid]
+    return total
+
+
+def median_run(runs: list[dict]) -> dict:
+    result = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    result["runs"] = [round(run["rps"]) for run in runs]
+    return result
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def run(args) -> dict:
+    if not shutil.which("wrk") or not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        raise SystemExit("needs Debian's wrk and nginx: apt-get install -y wrk nginx")
+    load_before = os.getloadavg()
+    folder = Path(tempfile.mkdtemp(prefix="protokol-downloads-"))
+    url = create_database(args.database_url, folder)
+    processes: list[subprocess.Popen] = []
+    try:
+        data = prepare(url, folder, args.items)
+        path = f"/meetings/{data['meeting_id']}/minutes.pdf"
+        say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+        say(f"Frozen minutes PDF: {data['size'] / 1000:.0f} KB, {args.items} items.")
+        options = {"connections": args.connections, "duration": args.duration}
+        conditional = {"If-None-Match": f'"{data["sha256"]}"'}
+        results: dict[str, list[dict]] = {}
+
+        def measure(name: str, target: str, servers: list, **kwargs) -> None:
+            say(f"  {name} …")
+            wrk(target, connections=args.connections, duration=1, **kwargs.get("w", {}))
+            pids = [server.pid for server in servers]
+            before = tree_cpu_seconds(pids)
+            figures = wrk(target, **options, **kwargs.get("w", {}))
+            # The servers' CPU time a request (not wrk's): independent of the machine's load.
+            figures["server_cpu_ms"] = (
+                (tree_cpu_seconds(pids) - before) * 1000 / max(figures["requests"], 1)
+            )
+            results.setdefault(name, []).append(figures)
+
+        # (a) and (d): gunicorn alone.
+        app_port = free_port()
+        gunicorn = start_gunicorn(url, folder, app_port, accel=False, workers=args.workers)
+        processes.append(gunicorn)
+        direct = f"http://127.0.0.1:{app_port}{path}"
+        check_download(direct, data, "gunicorn")
+        floor = f"http://127.0.0.1:{app_port}/static/protokol.css"
+        for _ in range(args.repeat):
+            measure("gunicorn", direct, [gunicorn])
+            measure("gunicorn_floor", floor, [gunicorn])
+        stop(gunicorn)
+
+        # (b), (c) and (d): nginx in front of gunicorn with X-Accel-Redirect.
+        app_port, port, static_port = free_port(), free_port(), free_port()
+        gunicorn = start_gunicorn(url, folder, app_port, accel=True, workers=args.workers)
+        processes.append(gunicorn)
+        nginx = start_nginx(
+            folder,
+            port=port,
+            app_port=app_port,
+            live_port=free_port(),
+            minutes_dir=folder / "minutes",
+            static_port=static_port,
+            static_file=Path(data["path"]),
+        )
+        processes.append(nginx)
+        proxied = f"http://127.0.0.1:{port}{path}"
+        static = f"http://127.0.0.1:{static_port}/static-copy.pdf"
+        check_download(proxied, data, "nginx with X-Accel-Redirect")
+        internal = f"http://127.0.0.1:{port}{ACCEL_PREFIX}{data['sha256']}.pdf"
+        if fetch(internal)[0] != 404:
+            raise SystemExit(f"nginx: {ACCEL_PREFIX} answers clients directly")
+        for _ in range(args.repeat):  # side by side
+            measure("accel", proxied, [gunicorn, nginx])
+            measure("static", static, [nginx])
+
+        # (d): 304s without the bytes: the file is made unreadable first.
+        frozen = Path(data["path"])
+        hidden = frozen.with_name(frozen.name + ".hidden")
+        frozen.rename(hidden)
+        try:
+            check_not_modified(proxied, data, "nginx")
+            direct_accel = f"http://127.0.0.1:{app_port}{path}"
+            check_not_modified(direct_accel, data, "gunicorn")
+            for _ in range(args.repeat):
+                measure("not_modified", direct_accel, [gunicorn], w={"headers": conditional})
+                measure(
+                    "not_modified_nginx", proxied, [gunicorn, nginx], w={"headers": conditional}
+                )
+        finally:
+            hidden.rename(frozen)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        drop_database(url)
+        shutil.rmtree(folder, ignore_errors=True)
+    figures = {name: median_run(runs) for name, runs in results.items()}
+    return report(args, data, figures, load_before, os.getloadavg())
+
+
+def report(args, data: dict, f: dict, load_before, load_after) -> dict:
+    a, b, c = f["gunicorn"], f["accel"], f["static"]
+    nm, nmn = f["not_modified"], f["not_modified_nginx"]
+    rows = [
+        {
+            "figure": "(a) gunicorn sync workers send the PDF, req/s",
+            "target": ">= 3000",
+            "measured": a["rps"],
+            "reference": c["rps"],
+            "reference_is": "nginx static",
+            "met": a["rps"] >= 3000,
+        },
+        {
+            "figure": "(a) gunicorn sync workers send the PDF, p99 ms",
+            "target": "<= 25",
+            "measured": a["p99_ms"],
+            "reference": c["p99_ms"],
+            "reference_is": "nginx static",
+            "met": a["p99_ms"] <= 25,
+        },
+        {
+            "figure": "(a') gunicorn: its cheapest Flask answer (a 10 KB stylesheet), req/s",
+            "target": "(ceiling)",
+            "measured": f["gunicorn_floor"]["rps"],
+            "reference": a["rps"],
+            "reference_is": "(a)",
+            "met": None,
+        },
+        {
+            "figure": "(b) nginx + X-Accel-Redirect after Protokol's check, req/s",
+            "target": ">= 90% of (c)",
+            "measured": b["rps"],
+            "reference": c["rps"],
+            "reference_is": "(c) nginx static",
+            "met": b["rps"] >= 0.9 * c["rps"],
+        },
+        {
+            "figure": "(b) nginx + X-Accel-Redirect after Protokol's check, p99 ms",
+            "target": "(no target)",
+            "measured": b["p99_ms"],
+            "reference": c["p99_ms"],
+            "reference_is": "(c) nginx static",
+            "met": None,
+        },
+        {
+            "figure": "(c) nginx serves the file statically, req/s",
+            "target": "(reference)",
+            "measured": c["rps"],
+            "reference": None,
+            "reference_is": None,
+            "met": None,
+        },
+        {
+            "figure": "(c) nginx serves the file statically, p99 ms",
+            "target": "(reference)",
+            "measured": c["p99_ms"],
+            "reference": None,
+            "reference_is": None,
+            "met": None,
+        },
+        {
+            "figure": "(d) 304 to If-None-Match from gunicorn, req/s (file unreadable)",
+            "target": "no file read",
+            "measured": nm["rps"],
+            "reference": a["rps"],
+            "reference_is": "(a) 200 from gunicorn",
+            "met": nm["bad_status"] == 0 and nm["socket_errors"] == 0,
+        },
+        {
+            "figure": "(d) 304 to If-None-Match through nginx, req/s (file unreadable)",
+            "target": "no file read",
+            "measured": nmn["rps"],
+            "reference": a["rps"],
+            "reference_is": "(a) 200 from gunicorn",
+            "met": nmn["bad_status"] == 0 and nmn["socket_errors"] == 0,
+        },
+    ]
+    for row in rows:
+        row["ratio"] = round(row["measured"] / row["reference"], 3) if row["reference"] else None
+    return {
+        "benchmark": "downloads",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after],
+        },
+        "database": "postgresql" if args.database_url else "sqlite",
+        "pdf_bytes": data["size"],
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "repeat": args.repeat,
+        "rows": rows,
+        "runs": f,
+    }
+
+
+def print_table(result: dict) -> None:
+    def number(value) -> str:
+        if value is None:
+            return "–"
+        return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+    rows = result["rows"]
+    width = max(len(r["figure"]) for r in rows)
+    print()
+    print(
+        f"Published PDF downloads ({result['pdf_bytes'] / 1000:.0f} KB, "
+        f"{result['connections']} connections, {result['duration_s']} s × {result['repeat']}, "
+        f"median; {result['database']})"
+    )
+    print(f"{'figure':<{width}}  {'target':>14}  {'measured':>9}  {'reference':>9}  ratio  met")
+    for r in rows:
+        met = {True: "yes", False: "NO", None: ""}[r["met"]]
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "–"
+        print(
+            f"{r['figure']:<{width}}  {r['target']:>14}  {number(r['measured']):>9}  "
+            f"{number(r['reference']):>9}  {ratio:>5}  {met}"
+        )
+    print("Server CPU time a request (ms; gunicorn and nginx, not wrk):")
+    print(
+        "  "
+        + ", ".join(f"{name} {run['server_cpu_ms']:.2f}" for name, run in result["runs"].items())
+    )
+    m = result["machine"]
+    print(
+        f"{m['cpus']} CPUs; load average before {m['load_average_before']}, "
+        f"after {m['load_average_after']}"
+    )
+    for name, run in result["runs"].items():
+        errors = run["socket_errors"] + run["bad_status"]
+        if errors:
+            print(f"  {name}: {errors:.0f} socket errors or unexpected answers")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite)")
+    parser.add_argument("--items", type=int, default=24, help="items of the meeting (24: ~300 KB)")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=10, help="seconds a run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, the median counts")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: its config)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        result = run(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_table(result)
+
+
+if __name__ == "__main__":
+    main()

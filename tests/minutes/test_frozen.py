@@ -1,0 +1,173 @@
+"""Frozen PDF downloads in both modes: sent by Protokol, or handed to nginx with
+X-Accel-Redirect (PROTOKOL_ACCEL_REDIRECT_PREFIX); 304s never touch the stored file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from meetings.storage import attachment_path
+from minutes import frozen
+from minutes.models import PublishedItemMinutes, PublishedMinutes
+
+PREFIX = "/_frozen/"
+
+
+@pytest.fixture
+def accel(app, monkeypatch):
+    """Protokol behind nginx: frozen PDFs are handed over with X-Accel-Redirect."""
+    monkeypatch.setitem(app.config, "ACCEL_REDIRECT_PREFIX", PREFIX)
+
+
+def _published(db) -> PublishedMinutes:
+    return db.session.scalars(sa.select(PublishedMinutes)).one()
+
+
+def _downloads(db, meeting_id: int) -> list[tuple[str, str, str]]:
+    """(URL, SHA-256, Cache-Control) of each frozen download of the meeting."""
+    published = _published(db)
+    [item] = db.session.scalars(sa.select(PublishedItemMinutes)).all()
+    return [
+        (f"/meetings/{meeting_id}/minutes.pdf", published.sha256, "public, no-cache"),
+        (f"/meetings/{meeting_id}/minutes/v1.pdf", published.sha256, "public, no-cache"),
+        (f"/meetings/{meeting_id}/items/14/minutes.pdf", item.sha256, "public, no-cache"),
+    ]
+
+
+def _hide_stored_files(app) -> None:
+    """Remove every stored PDF: an answer that needed the bytes would now fail."""
+    for path in os.scandir(app.config["MINUTES_DIR"]):
+        os.unlink(path.path)
+
+
+def test_protokol_sends_the_stored_bytes_with_the_headers(app, client, db, published_demo):
+    for url, sha256, cache_control in _downloads(db, published_demo):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        stored = attachment_path(app.config["MINUTES_DIR"], sha256).read_bytes()
+        assert response.data == stored
+        assert response.headers["Content-Length"] == str(len(stored))
+        assert response.mimetype == "application/pdf"
+        assert response.headers["ETag"] == f'"{sha256}"'
+        assert response.headers["X-Content-SHA256"] == sha256
+        assert response.headers["Cache-Control"] == cache_control
+        assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+        assert response.headers["Last-Modified"]
+        assert "X-Accel-Redirect" not in response.headers
+
+
+def test_accel_mode_hands_the_file_to_nginx(client, db, accel, published_demo):
+    for url, sha256, cache_control in _downloads(db, published_demo):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["X-Accel-Redirect"] == f"{PREFIX}{sha256}.pdf"
+        assert response.data == b""
+        assert response.headers["Content-Length"] == "0"
+        assert response.mimetype == "application/pdf"
+        assert response.headers["ETag"] == f'"{sha256}"'
+        assert response.headers["X-Content-SHA256"] == sha256
+        assert response.headers["Cache-Control"] == cache_control
+        assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+        assert response.headers["Last-Modified"]
+
+
+def test_accel_mode_names_an_older_version_immutable(app, client, db, accel, published_demo):
+    from meetings.models import Meeting
+    from minutes.lifecycle import add_correction
+    from minutes.views import render_public_item_pdf, render_public_pdf
+
+    add_correction(
+        db.session.get(Meeting, published_demo),
+        "Stemmetallet rettes.",
+        "Skrivefejl.",
+        actor=None,
+        minutes_dir=app.config["MINUTES_DIR"],
+        render_pdf=render_public_pdf,
+        render_item_pdf=render_public_item_pdf,
+    )
+    db.session.commit()
+    old, new = db.session.scalars(sa.select(PublishedMinutes).order_by("version")).all()
+    first = client.get(f"/meetings/{published_demo}/minutes/v1.pdf")
+    assert first.headers["X-Accel-Redirect"] == f"{PREFIX}{old.sha256}.pdf"
+    assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    newest = client.get(f"/meetings/{published_demo}/minutes.pdf")
+    assert newest.headers["X-Accel-Redirect"] == f"{PREFIX}{new.sha256}.pdf"
+
+
+@pytest.mark.parametrize("mode", ["protokol", "accel"])
+def test_conditional_requests_never_touch_the_file(app, client, db, published_demo, mode):
+    if mode == "accel":
+        app.config["ACCEL_REDIRECT_PREFIX"] = PREFIX
+    downloads = _downloads(db, published_demo)
+    last_modified = {url: client.get(url).headers["Last-Modified"] for url, *_ in downloads}
+    _hide_stored_files(app)
+    try:
+        for url, sha256, _cache in downloads:
+            for headers in (
+                {"If-None-Match": f'"{sha256}"'},
+                {"If-None-Match": f'"other", "{sha256}"'},
+                {"If-Modified-Since": last_modified[url]},
+            ):
+                response = client.get(url, headers=headers)
+                assert response.status_code == 304, (url, headers)
+                assert response.data == b""
+                assert response.headers["ETag"] == f'"{sha256}"'
+                assert "X-Accel-Redirect" not in response.headers
+            # Not the current version: the full answer, which needs the (missing) file.
+            stale = client.get(url, headers={"If-None-Match": '"other"'})
+            assert stale.status_code == 503
+    finally:
+        app.config["ACCEL_REDIRECT_PREFIX"] = None
+
+
+def test_accel_mode_refuses_a_missing_or_truncated_file(app, client, db, accel, published_demo):
+    published = _published(db)
+    path = attachment_path(app.config["MINUTES_DIR"], published.sha256)
+    path.write_bytes(path.read_bytes()[:-1])
+    response = client.get(f"/meetings/{published_demo}/minutes.pdf")
+    assert response.status_code == 503
+    assert "X-Accel-Redirect" not in response.headers
+    path.unlink()
+    assert client.get(f"/meetings/{published_demo}/minutes.pdf").status_code == 503
+
+
+def test_accel_mode_checks_access_first(client, accel, demo_id):
+    for suffix in ("minutes.pdf", "minutes/v1.pdf", "items/14/minutes.pdf"):
+        response = client.get(f"/meetings/{demo_id}/{suffix}")
+        assert response.status_code == 404, suffix
+        assert "X-Accel-Redirect" not in response.headers
+
+
+def test_the_checksum_is_verified_again_when_the_file_changes(
+    app, client, db, published_demo, monkeypatch
+):
+    published = _published(db)
+    url = f"/meetings/{published_demo}/minutes.pdf"
+    hashed = []
+    real_sha256 = hashlib.sha256
+
+    def counting_sha256(data=b""):
+        hashed.append(len(data))
+        return real_sha256(data)
+
+    monkeypatch.setattr(frozen.hashlib, "sha256", counting_sha256)
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200
+    assert len(hashed) == 1  # verified once while the file stays the same
+    path = attachment_path(app.config["MINUTES_DIR"], published.sha256)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 1  # same size, other content
+    path.write_bytes(bytes(data))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert client.get(url).status_code == 503
+    assert len(hashed) == 2
+
+
+def test_frozen_files_are_readable_by_the_group(app, db, published_demo):
+    """nginx (in the owner's group) reads the files it sends with X-Accel-Redirect."""
+    path = attachment_path(app.config["MINUTES_DIR"], _published(db).sha256)
+    assert path.stat().st_mode & 0o777 == 0o640

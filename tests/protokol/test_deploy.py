@@ -1,0 +1,88 @@
+"""The production configuration in deploy/: gunicorn's settings load, and nginx accepts
+deploy/nginx.conf as deploy/loopback.py renders it (the benchmark runs that rendering)."""
+
+from __future__ import annotations
+
+import importlib.util
+import runpy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+)
+
+
+def _loopback():
+    spec = importlib.util.spec_from_file_location("loopback", DEPLOY / "loopback.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gunicorn_settings(monkeypatch):
+    monkeypatch.delenv("PROTOKOL_WORKERS", raising=False)
+    monkeypatch.setenv("PROTOKOL_BIND", "127.0.0.1:9000")
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "sync"
+    assert settings["workers"] >= 3
+    assert settings["bind"] == ["127.0.0.1:9000"]
+    assert settings["preload_app"] is True
+    assert settings["max_requests"] > 0 and settings["max_requests_jitter"] > 0
+    assert settings["timeout"] > 0
+    assert callable(settings["post_fork"])
+
+
+def test_the_loopback_rendering_replaces_every_production_address(tmp_path):
+    text = _loopback().render_server(
+        port=18080, app_port=18000, live_port=18001, minutes_dir=tmp_path / "minutes"
+    )
+    assert "listen 127.0.0.1:18080;" in text
+    assert "server 127.0.0.1:18000;" in text and "server 127.0.0.1:18001;" in text
+    assert f"alias {(tmp_path / 'minutes').resolve()}/;" in text
+    assert "/var/lib/protokol" not in text and "listen 80;" not in text
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx)")
+def test_nginx_accepts_the_configuration(tmp_path):
+    conf = _loopback().write_config(
+        tmp_path / "nginx",
+        port=18080,
+        app_port=18000,
+        live_port=18001,
+        minutes_dir=tmp_path / "minutes",
+        static_port=18081,
+        static_file=tmp_path / "file.pdf",
+    )
+    folder = conf.parent
+    result = subprocess.run(
+        [NGINX, "-t", "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, "127.0.0.1 http"), (1, "203.0.113.7 https")])
+def test_behind_nginx_the_client_address_comes_from_the_proxy(
+    database_url, tmp_path, proxies, expected
+):
+    """The login throttle counts by address: behind nginx it must see the client's."""
+    from flask import request
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, tmp_path, TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/_test/address", "address", lambda: f"{request.remote_addr} {request.scheme}")
+    response = app.test_client().get(
+        "/_test/address",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.text == expected
