@@ -7,8 +7,11 @@ Measured now:
   platypus document (the floor) and WeasyPrint from the minutes' HTML (when installed);
 - the minutes PDF of a 200-item meeting, and whether the cost is linear in pages.
 
+- the public pages on the loaded record (bench/pages.py): meeting, item, body year list,
+  search (a common and a rare word), OParl lists: p50/p95 in-process and SQL statements.
+
 Still to come (hooks below, printed as "not measured yet"): published PDF downloads with
-wrk, recording a vote under load, the public pages on the full data set, memory per worker.
+wrk, recording a vote under load, memory per worker.
 """
 
 from __future__ import annotations
@@ -262,6 +265,36 @@ def measure_minutes_pdf(seed: int, repeat: int) -> list[Figure]:
     return figures
 
 
+# --------------------------------------------------------------------------- pages
+
+
+def measure_public_pages(database_url: str, repeat: int) -> list[Figure]:
+    """The public pages on the loaded record (bench/pages.py): p50 and p95 of the
+    server-side time in-process, and the SQL statements of one request."""
+    from bench.pages import REFERENCE, measure_pages
+
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    if kind == "sqlite" and not Path(database_url.removeprefix("sqlite:///")).exists():
+        return [Figure("Public pages on the full data set", "", note="no record: make bench-data")]
+    pages = measure_pages(database_url, OUT / f"files-{kind}", requests=max(100, repeat * 10))
+    floor = next(p for p in pages if p.name == REFERENCE)
+    figures = [
+        Figure(
+            f"Page: {p.name}",
+            f"p95 ≤ {p.target * 1000:.0f} ms",
+            f"p50 {p.p50 * 1000:.1f} ms, p95 {p.p95 * 1000:.1f} ms, {p.statements} SQL",
+            f"floor p50 {floor.p50 * 1000:.1f} ms",
+            p.p50 / floor.p50,
+            p.met,
+            f"{p.path}: {p.note}; CPU p50 {p.cpu * 1000:.1f} ms, {p.bytes // 1024} KB"
+            f" ({kind}, {p.requests} requests in-process)",
+        )
+        for p in pages
+        if p is not floor
+    ]
+    return figures
+
+
 # --------------------------------------------------------------------------- to come
 
 
@@ -295,11 +328,7 @@ MEASUREMENTS: list[tuple[str, Callable[..., list[Figure]]]] = [
     ),
     (
         "pages",
-        pending(
-            "Public pages on the full data set",
-            "p95 ≤ 50 ms (search ≤ 100 ms)",
-            "meeting, item, body year, search, OParl list on bench/out's database",
-        ),
+        lambda repeat, database_url, **_: measure_public_pages(database_url, repeat),
     ),
     (
         "memory",

@@ -69,6 +69,9 @@ MAX_TERMS = 12
 PREFIX_MIN_LENGTH = 4
 PER_PAGE = 20
 MAX_PAGE = 500
+#: At most this many matches are counted and ranked by relevance: the newest ones. A word
+#: found in half of all documents then costs no more than a rarer one (docs/search.md).
+RANK_LIMIT = 1000
 
 #: Marks around a match in a snippet, from the engine's highlighter or ours; they are
 #: removed from indexed text so that they can only come from the highlighter.
@@ -494,8 +497,10 @@ def reindex_all(*, style_dirs: Sequence[str] = ()) -> tuple[int, int]:
     db.session.execute(sa.delete(SearchDocument))
     if _dialect() == "sqlite":
         db.session.execute(sa.text(f"DELETE FROM {FTS_TABLE}"))
+    # In the order of the meetings' dates, so that the documents' ids follow them as
+    # they do when minutes are published one meeting at a time (see `search`).
     ids = db.session.scalars(
-        sa.select(Meeting.id).where(minutes_public_clause()).order_by(Meeting.id)
+        sa.select(Meeting.id).where(minutes_public_clause()).order_by(Meeting.starts_at, Meeting.id)
     ).all()
     documents = 0
     for meeting_id in ids:
@@ -527,6 +532,9 @@ class SearchResults:
     page: int
     per_page: int
     hits: list[SearchHit]
+    #: More documents match than `RANK_LIMIT`: `total` is that limit, and the hits are
+    #: the newest `RANK_LIMIT` matches, best first.
+    is_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -553,30 +561,51 @@ def _filters(
     return where
 
 
-def _matching(terms: Sequence[Term], where: list, *, ranked: bool) -> sa.Select:
-    """The ids (and, when `ranked`, the relevance) of the documents that match, as the
-    full-text index finds them. Lower rank is better on SQLite (bm25), higher on
-    PostgreSQL (ts_rank_cd)."""
+#: The FTS5 table, for the queries on SQLite.
+_FTS = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("rank"))
+
+
+def _matching(terms: Sequence[Term], where: list, *, limit: int) -> sa.Select:
+    """The ids of the newest `limit` documents that match (the highest ids: documents are
+    numbered as minutes are published, and `reindex_all` numbers them by meeting date), as
+    the full-text index finds them. Reading stops at `limit`, so a word found in most
+    documents costs no more than a rare one."""
     if _dialect() == "postgresql":
         vector = sa.literal_column(f"search_documents.{VECTOR_COLUMN}")
-        ts = tsquery(terms)
-        columns = [SearchDocument.id]
-        if ranked:
-            columns.append(sa.func.ts_rank_cd(vector, ts).label("rank"))
-        return sa.select(*columns).where(vector.op("@@")(ts), *where)
-    # The FTS5 match comes first, materialised: otherwise SQLite may walk a filter's index
-    # and run the full-text query once per row. No filter: the FTS table alone answers.
-    fts = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("rank"))
-    columns = [fts.c.rowid.label("id")]
-    if ranked:
-        columns.append(fts.c.rank.label("rank"))
-    match = sa.select(*columns).where(sa.literal_column(FTS_TABLE).op("MATCH")(fts5_query(terms)))
-    if not where:
-        return match
-    matches = match.cte("matches").prefix_with("MATERIALIZED")
+        return (
+            sa.select(SearchDocument.id)
+            .where(vector.op("@@")(tsquery(terms)), *where)
+            .order_by(SearchDocument.id.desc())
+            .limit(limit)
+        )
+    # The FTS5 table drives the query, newest first, and stops at `limit`; a filter is a
+    # set of ids checked per match (`+ 0`: not handed to FTS5 as a rowid constraint,
+    # which would look each id up in the full-text index instead).
+    fts = _FTS
+    match = sa.literal_column(FTS_TABLE).op("MATCH")(fts5_query(terms))
+    conditions = [match]
+    if where:
+        conditions.append((fts.c.rowid + 0).in_(sa.select(SearchDocument.id).where(*where)))
     return (
-        sa.select(*matches.c).join(SearchDocument, SearchDocument.id == matches.c.id).where(*where)
+        sa.select(fts.c.rowid.label("id"))
+        .where(*conditions)
+        .order_by(fts.c.rowid.desc())
+        .limit(limit)
     )
+
+
+def _ranked(terms: Sequence[Term], where: list) -> sa.Subquery:
+    """The newest `RANK_LIMIT` matches with their relevance (lower is better on SQLite:
+    bm25; higher on PostgreSQL: ts_rank_cd)."""
+    if _dialect() == "postgresql":
+        newest = _matching(terms, where, limit=RANK_LIMIT).subquery()
+        vector = sa.literal_column(f"search_documents.{VECTOR_COLUMN}")
+        return (
+            sa.select(SearchDocument.id, sa.func.ts_rank_cd(vector, tsquery(terms)).label("rank"))
+            .join(newest, newest.c.id == SearchDocument.id)
+            .subquery()
+        )
+    return _matching(terms, where, limit=RANK_LIMIT).add_columns(_FTS.c.rank).subquery()
 
 
 def search(
@@ -599,9 +628,9 @@ def search(
         return SearchResults(terms, 0, page, per_page, [])
     where = _filters(body_id, year, party_id)
     is_postgres = _dialect() == "postgresql"
-    counted = _matching(terms, where, ranked=False).subquery()
+    counted = _matching(terms, where, limit=RANK_LIMIT + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
-    ranked = _matching(terms, where, ranked=True).subquery()
+    ranked = _ranked(terms, where)
     best = ranked.c.rank.desc() if is_postgres else ranked.c.rank.asc()
     # Equal relevance: the newer document (documents are indexed as minutes are published).
     page_ids = (
@@ -644,7 +673,9 @@ def search(
                 as_markup(cut),
             )
         )
-    return SearchResults(terms, total, page, per_page, hits)
+    return SearchResults(
+        terms, min(total, RANK_LIMIT), page, per_page, hits, is_capped=total > RANK_LIMIT
+    )
 
 
 def years() -> list[int]:

@@ -271,6 +271,43 @@ def test_pages_take_a_fixed_number_of_queries(client, db, factories):
     assert max(counts.values()) <= 40, counts
 
 
+def test_the_body_page_takes_a_fixed_number_of_queries(client, db, factories):
+    """A body's year list with its parties' figures: no more statements for four meetings
+    of three items with three votes each than for one meeting of one item and one vote."""
+
+    def body_with(meetings: int, items: int, motions: int) -> int:
+        body = factories.body(name=f"Udvalg {meetings}")
+        for day in range(1, meetings + 1):
+            meeting = factories.meeting(
+                {"A": 2, "B": 1, "V": 2},
+                body=body,
+                starts_at=datetime(2011, 3, day, 15),
+                state=MeetingState.PUBLISHED,
+            )
+            for n in range(1, items + 1):
+                item = factories.item(meeting, n)
+                for _ in range(motions):
+                    motion = factories.motion(item, MotionKind.AMENDMENT, party="V")
+                    factories.vote(motion, {"A": "for", "B": "against", "V": "for"})
+                factories.remark(item, "Bemærkning", party="B")
+                factories.decision(item, "approved")
+            db.session.commit()
+        return body.id
+
+    small, large = body_with(1, 1, 1), body_with(4, 3, 3)
+    assert client.get(f"/bodies/{small}").status_code == 200  # the app's first request
+    counts = {}
+    for body_id in (small, large):
+        db.session.expunge_all()  # nothing of the other body in the session
+        with count_queries(db) as statements:
+            response = client.get(f"/bodies/{body_id}?year=2011")
+            assert response.status_code == 200
+        counts[body_id] = len(statements)
+    # No more for the larger body (two fewer, in fact: its meetings are already loaded by
+    # the year list when the votes' items ask for theirs).
+    assert counts[large] <= counts[small] <= 25, counts
+
+
 # --------------------------------------------------------------------------- the agenda
 
 

@@ -539,6 +539,43 @@ def test_results_come_in_pages(client, db, factories):
     assert client.get("/search?q=cykelstier&page=3").status_code == 200
 
 
+def test_above_the_limit_the_newest_matches_are_ranked(client, db, factories, monkeypatch):
+    """A word found in very many documents: the count stops at RANK_LIMIT and only the
+    newest RANK_LIMIT matches are ranked, so a common word costs what a rarer one does."""
+    import minutes.search
+
+    monkeypatch.setattr(minutes.search, "RANK_LIMIT", 4)
+    body = factories.body()
+    for day in (1, 2, 3):  # published in this order: the third meeting's documents are newest
+        meeting = factories.meeting(
+            {"A": 1, "V": 1},
+            body=body,
+            order="A V",
+            state=MeetingState.CLOSED,
+            starts_at=datetime(2012, 3, day, 15),
+        )
+        for n in (1, 2):
+            item = factories.item(meeting, n, title=f"Sag {day}.{n}")
+            text = "Cykelstier. " + ("Cykelstier cykelstier. " * 3 if (day, n) == (2, 1) else "")
+            factories.remark(item, text, party="A")
+        meeting.state = MeetingState.PUBLISHED
+        index_meeting(meeting)
+        db.session.commit()
+    results = search("cykelstier")
+    assert (results.total, results.is_capped, results.pages) == (4, True, 1)
+    # The newest four: the third meeting's, then the second's; the best of them first.
+    titles = [h.item.title for h in results.hits]
+    assert sorted(titles) == ["Sag 2.1", "Sag 2.2", "Sag 3.1", "Sag 3.2"]
+    assert titles[0] == "Sag 2.1"
+    assert search("cykelstier", year=2012, body_id=body.id).total == 4
+    page = client.get("/search?q=cykelstier").get_data(as_text=True)
+    assert "Mere end 4 resultater" in page
+    few = search("cykelstier", per_page=100)
+    assert len(few.hits) == 4
+    monkeypatch.setattr(minutes.search, "RANK_LIMIT", 6)
+    assert (search("cykelstier").total, search("cykelstier").is_capped) == (6, False)
+
+
 def test_one_query_for_the_hits_and_one_for_the_count(db, client, published_demo):
     db.session.expire_all()
     with count_statements(db) as statements:
