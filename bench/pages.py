@@ -204,55 +204,57 @@ def measure_pages(
     figures = []
     with app.app_context():
         pages = [p for p in sample_pages() if only.lower() in p[0].lower()]
+        engine = db.engine
         db.session.remove()
-        client = app.test_client()
-        statements: list[str] = []
+    # No application context is held around the requests: each request has its own, and
+    # its own database session, as under a WSGI server.
+    client = app.test_client()
+    statements: list[str] = []
 
-        def record(_conn, _cursor, statement, *_args):
-            statements.append(statement)
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
 
-        for name, path, target, note in pages:
-            started = time.perf_counter()
-            for _ in range(warmup):
-                response = client.get(path)
-                if time.perf_counter() - started > budget / 4:
-                    break
-                assert response.status_code == 200, (path, response.status_code)
-            statements.clear()
-            sa.event.listen(db.engine, "before_cursor_execute", record)
-            try:
-                size = len(client.get(path).data)
-            finally:
-                sa.event.remove(db.engine, "before_cursor_execute", record)
-            count = len(statements)
-            walls: list[float] = []
-            cpus: list[float] = []
-            started = time.perf_counter()
-            for n in range(requests):
-                if n >= 5 and time.perf_counter() - started > budget:
-                    break
-                started, cpu_started = time.perf_counter(), time.process_time()
-                response = client.get(path)
-                walls.append(time.perf_counter() - started)
-                cpus.append(time.process_time() - cpu_started)
-                assert response.status_code == 200
-                response.close()
-            figures.append(
-                PageFigure(
-                    name,
-                    path,
-                    target,
-                    len(walls),
-                    statistics.median(walls),
-                    percentile(walls, 0.95),
-                    statistics.median(cpus),
-                    count,
-                    size,
-                    note,
-                )
+    for name, path, target, note in pages:
+        began = time.perf_counter()
+        for _ in range(warmup):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            if time.perf_counter() - began > budget / 4:
+                break
+        statements.clear()
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            size = len(client.get(path).data)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        count = len(statements)
+        walls: list[float] = []
+        cpus: list[float] = []
+        began = time.perf_counter()
+        for n in range(requests):
+            if n >= 5 and time.perf_counter() - began > budget:
+                break
+            started, cpu_started = time.perf_counter(), time.process_time()
+            response = client.get(path)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu_started)
+            assert response.status_code == 200
+            response.close()
+        figures.append(
+            PageFigure(
+                name,
+                path,
+                target,
+                len(walls),
+                statistics.median(walls),
+                percentile(walls, 0.95),
+                statistics.median(cpus),
+                count,
+                size,
+                note,
             )
-        db.session.remove()
-        db.engine.dispose()
+        )
+    engine.dispose()
     return figures
 
 
