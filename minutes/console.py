@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from meetings.locking import RecordLocked, is_locked
 from meetings.models import AgendaItem, Meeting, Member, Party
-from meetings.services import SeatedMember, parties_present, present_for_item
+from meetings.services import SeatedMember, body_size, parties_present, present_for_item
 from minutes.context import build_decision
 from minutes.forms import RemarkForm
 from minutes.models import ProtocolRemark, RemarkKind
@@ -121,6 +121,7 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
     meeting: Meeting = item.meeting
     body = meeting.body
     present = present_for_item(item)
+    size = body_size(body, meeting.date)
     parties = parties_present(body, present)
     by_party: dict[int, list] = {}
     independents = []
@@ -143,7 +144,7 @@ def console_context(item: AgendaItem, **extra: Any) -> dict[str, Any]:
             {
                 "motion": motion,
                 "vote": vote,
-                "tally": tally(vote) if vote is not None else None,
+                "tally": tally(vote, present=present, size=size) if vote is not None else None,
                 "party_positions": {pv.party_id: pv.position.value for pv in vote.party_votes}
                 if vote
                 else {},
