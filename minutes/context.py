@@ -213,13 +213,22 @@ def remark_context(
     }
 
 
-def decision_context(item: AgendaItem, style: Style) -> dict[str, Any]:
-    """Everything a style's templates see for one item's decision section."""
+def decision_context(
+    item: AgendaItem,
+    style: Style,
+    *,
+    seated: dict[int, SeatedMember] | None = None,
+    size: int | None = None,
+) -> dict[str, Any]:
+    """Everything a style's templates see for one item's decision section. `seated`
+    (`seated_members`) and `size` (`body_size`) are the meeting's, when the caller has them."""
     meeting = item.meeting
-    seated = seated_members(meeting.body, meeting.date)
+    if seated is None:
+        seated = seated_members(meeting.body, meeting.date)
     motions = item.motions
     present = present_for_item(item, seated) if motions else {}
-    size = body_size(meeting.body, meeting.date) if motions else 0
+    if size is None:
+        size = body_size(meeting.body, meeting.date) if motions else 0
     decision = getattr(item, "decision", None)
     final = None
     if decision is not None:
@@ -243,9 +252,16 @@ def has_decision(context: dict[str, Any]) -> bool:
     return bool(context["motions"] or context["decision"]["result"] or context["remarks"])
 
 
-def build_decision(item: AgendaItem, style: Style) -> DecisionText | None:
-    """Render the item's decision section in `style`; None when nothing is recorded."""
-    context = decision_context(item, style)
+def build_decision(
+    item: AgendaItem,
+    style: Style,
+    *,
+    seated: dict[int, SeatedMember] | None = None,
+    size: int | None = None,
+) -> DecisionText | None:
+    """Render the item's decision section in `style`; None when nothing is recorded.
+    `seated` and `size` as for `decision_context`."""
+    context = decision_context(item, style, seated=seated, size=size)
     if not has_decision(context):
         return None
     heading = " ".join(style.render("heading.txt.j2", context).split())
@@ -282,14 +298,15 @@ def build_minutes(
             .order_by(MinutesApproval.created_at, MinutesApproval.id)
         )
     )
+    seated = seated_members(meeting.body, meeting.date)
+    size = body_size(meeting.body, meeting.date)
     result = []
     for item in items:
         redacted = is_public and item.is_closed
-        decision = None if redacted else build_decision(item, style)
+        decision = None if redacted else build_decision(item, style, seated=seated, size=size)
         item_corrections = [c for c in all_corrections if c.item_id == item.id]
         result.append(ItemMinutes(item, redacted, decision, [] if redacted else item_corrections))
-    present = present_for_meeting(meeting)
-    seated = seated_members(meeting.body, meeting.date)
+    present = present_for_meeting(meeting, seated)
     rank = {bp.party_id: bp.position for bp in meeting.body.party_order}
 
     def order(s: SeatedMember) -> tuple[int, str]:

@@ -16,8 +16,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
-    KeepTogether,
     ListFlowable,
     ListItem,
     PageBreak,
@@ -73,7 +73,6 @@ def _styles() -> dict[str, ParagraphStyle]:
             leading=16,
             spaceBefore=14,
             spaceAfter=8,
-            keepWithNext=True,
         ),
         "section": ParagraphStyle(
             "section",
@@ -82,7 +81,6 @@ def _styles() -> dict[str, ParagraphStyle]:
             fontSize=10.5,
             spaceBefore=8,
             spaceAfter=4,
-            keepWithNext=True,
         ),
         "caps": ParagraphStyle(
             "caps",
@@ -91,7 +89,6 @@ def _styles() -> dict[str, ParagraphStyle]:
             fontSize=10.5,
             spaceBefore=8,
             spaceAfter=6,
-            keepWithNext=True,
         ),
         "decision": ParagraphStyle(
             "decision",
@@ -100,19 +97,33 @@ def _styles() -> dict[str, ParagraphStyle]:
             fontSize=11,
             spaceBefore=12,
             spaceAfter=8,
-            keepWithNext=True,
         ),
         "cell": ParagraphStyle("cell", base, fontSize=9, leading=11.5, spaceAfter=0),
         "cellhead": ParagraphStyle(
             "cellhead", base, fontName="Vera-Bold", fontSize=9, leading=11.5, spaceAfter=0
         ),
         "muted": ParagraphStyle("muted", base, textColor=colors.HexColor("#444444")),
+        # A list entry of one paragraph: the number or bullet hangs in the indent. Much
+        # cheaper to lay out than a ListFlowable (which copies the frame to measure).
+        "listed": ParagraphStyle(
+            "listed", base, leftIndent=18, bulletIndent=0, bulletFontName=FONT, bulletFontSize=10
+        ),
     }
+
+
+def _markup_text(text: str) -> str:
+    """User text as paragraph markup: escaped, newlines kept as line breaks."""
+    return pdf_escape(text).replace("\n", "<br/>")
 
 
 def _para(text: str, style: str = "base") -> Paragraph:
     """A paragraph of user text: escaped, newlines kept as line breaks."""
-    return Paragraph(pdf_escape(text).replace("\n", "<br/>"), _styles()[style])
+    return Paragraph(_markup_text(text), _styles()[style])
+
+
+def _listed(text: str, bullet: str) -> Paragraph:
+    """One list entry of one paragraph (`text` is already markup), `bullet` hanging."""
+    return Paragraph(text, _styles()["listed"], bulletText=bullet)
 
 
 def _markup_flowables(blocks: list[tuple], width: float) -> list[Flowable]:
@@ -126,6 +137,11 @@ def _markup_flowables(blocks: list[tuple], width: float) -> list[Flowable]:
             out.append(Paragraph(block[1], styles["section"]))
         elif kind == "list":
             _, ordered, start, entries = block
+            if all(len(e) == 1 and e[0][0] == "p" for e in entries):
+                number = start if ordered else 0
+                for n, entry in enumerate(entries, start=number):
+                    out.append(_listed(entry[0][1], f"{n}." if ordered else "•"))
+                continue
             items = [ListItem(_markup_flowables(e, width - 18) or [Spacer(0, 0)]) for e in entries]
             out.append(
                 ListFlowable(
@@ -195,33 +211,13 @@ def item_flowables(entry: ItemMinutes, width: float) -> list[Flowable]:
             if clause.lead_in and clause.lead_in != previous_lead_in:
                 out.append(_para(clause.lead_in))
             previous_lead_in = clause.lead_in
-            out.append(
-                ListFlowable(
-                    [ListItem(_para(clause.text))],
-                    bulletType="1",
-                    start=clause.number,
-                    bulletFontName=FONT,
-                    bulletFormat="%s.",
-                    leftIndent=18,
-                    spaceAfter=6,
-                )
-            )
+            out.append(_listed(_markup_text(clause.text), f"{clause.number}."))
     for section in item.sections:
         out.append(_para(section.heading, "section"))
         out += _markup_flowables(parse_blocks(section.body), width)
     if item.attachments:
         out.append(_para("BILAG", "section"))
-        out.append(
-            ListFlowable(
-                [ListItem(_para(a.title)) for a in item.attachments],
-                bulletType="1",
-                start=item.attachments[0].number,
-                bulletFontName=FONT,
-                bulletFormat="%s.",
-                leftIndent=18,
-                spaceAfter=6,
-            )
-        )
+        out += [_listed(_markup_text(a.title), f"{a.number}.") for a in item.attachments]
     if item.signatories:
         out.append(_para(" / ".join(s.name for s in item.signatories), "muted"))
     if entry.decision is not None:
@@ -352,9 +348,7 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
         story.append(_para("Fraværende: " + ", ".join(_label(s) for s in minutes.absent), "meta"))
     story.append(Spacer(0, 8))
     for entry in minutes.items:
-        flowables = item_flowables(entry, width)
-        story.append(KeepTogether(flowables[:2]) if len(flowables) > 1 else flowables[0])
-        story += flowables[2:]
+        story += item_flowables(entry, width)
     if minutes.corrections:
         story.append(_para("Rettelser til protokollen", "item"))
         for correction in minutes.corrections:
@@ -362,13 +356,30 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
     if minutes.approvals:
         story += signature_flowables(minutes)
     doc.build(
-        story,
+        _keep_headings_with_text(story),
         canvasmaker=_canvas_class(
             f"UDKAST · {body.name}" if minutes.is_draft else body.name,
             f"Møde {short_date(meeting.date)}",
         ),
     )
     return buffer.getvalue()
+
+
+#: Headings never end a page: each needs this much room below its top, or it starts the
+#: next page (a CondPageBreak; platypus's keepWithNext/KeepTogether would lay out every
+#: heading and the text after it twice, a quarter of the rendering time).
+HEADING_ROOM = {"item": 4.0 * cm, "section": 2.6 * cm, "caps": 2.6 * cm, "decision": 2.8 * cm}
+
+
+def _keep_headings_with_text(story: list[Flowable]) -> list[Flowable]:
+    out: list[Flowable] = []
+    for flowable in story:
+        style = getattr(flowable, "style", None)
+        room = HEADING_ROOM.get(getattr(style, "name", ""))
+        if room is not None and out:
+            out.append(CondPageBreak(room))
+        out.append(flowable)
+    return out
 
 
 def _label(seated) -> str:
