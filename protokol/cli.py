@@ -22,6 +22,7 @@ meeting_cli = AppGroup("meeting", help="Export and import whole meetings as JSON
 users_cli = AppGroup("users", help="Create and list user accounts.")
 minutes_cli = AppGroup("minutes", help="Render the minutes (beslutningsprotokol).")
 search_cli = AppGroup("search", help="The full-text search index of the published minutes.")
+backup_cli = AppGroup("backup", help="Back up and restore the database with its stored files.")
 
 
 def _style_dirs() -> tuple[str, ...]:
@@ -398,6 +399,62 @@ def search_reindex_command() -> None:
     click.echo(f"Indexed {documents} document(s) of {meetings} published meeting(s).")
 
 
+def _file_folders() -> dict[str, str]:
+    return {
+        "attachments": current_app.config["ATTACHMENTS_DIR"],
+        "minutes": current_app.config["MINUTES_DIR"],
+    }
+
+
+@backup_cli.command("create")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The archive to write (*.tar), or a folder to write protokol-backup-<moment>.tar in.",
+)
+def backup_create_command(output: Path) -> None:
+    """Write the database and the stored files to one archive (safe while Protokol runs)."""
+    from protokol.backup import BackupError, create_backup
+
+    try:
+        summary = create_backup(db.engine, _file_folders(), output)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Wrote {summary.path}: the {summary.database} database (revision"
+        f" {summary.revision}) and {summary.files} file(s), {summary.size:,} bytes."
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Overwrite a database that holds a record already (asks first).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before replacing.")
+def backup_restore_command(archive: Path, replace: bool, yes: bool) -> None:
+    """Restore ARCHIVE (from `backup create`) into the configured database and file folders.
+    Stop the app servers first."""
+    from protokol.backup import BackupError, restore_backup
+
+    if replace and not yes:
+        click.confirm("Replace the whole record in the configured database?", abort=True)
+    try:
+        summary = restore_backup(archive, db.engine, _file_folders(), replace=replace)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored the {summary.database} database of {summary.created_at} (revision"
+        f" {summary.revision}) and {summary.files} file(s). Run `flask --app wsgi db upgrade`"
+        " if this version of Protokol is newer."
+    )
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(demo_command)
@@ -405,3 +462,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(meeting_cli)
     app.cli.add_command(minutes_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(backup_cli)

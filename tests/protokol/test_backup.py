@@ -1,0 +1,177 @@
+"""`flask backup create` / `restore`: a round trip keeps every meeting and stored file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from meetings.models import Meeting
+from minutes.interchange import dumps, export_meeting
+from minutes.models import PublishedMinutes
+from protokol.backup import BackupError, restore_backup
+from protokol.extensions import db as _db
+from tests.conftest import create_database, drop_database, make_app
+
+
+def exports(app) -> dict[int, str]:
+    """Every meeting in the interchange format, attachment contents included."""
+    with app.app_context():
+        meetings = _db.session.scalars(sa.select(Meeting).order_by(Meeting.id)).all()
+        return {
+            m.id: dumps(
+                export_meeting(m, include_files=True, attachments_dir=app.config["ATTACHMENTS_DIR"])
+            )
+            for m in meetings
+        }
+
+
+def frozen_files(app) -> dict[str, bytes]:
+    folder = Path(app.config["MINUTES_DIR"])
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.pdf"))}
+
+
+@pytest.fixture
+def other_app(tmp_path):
+    """A second app on a new, empty database of the same kind (the restore target)."""
+    url = create_database(os.environ.get("DATABASE_URL"), tmp_path, "restore")
+    app = make_app(url, tmp_path / "restored")
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture
+def archive(app, runner, published_demo, tmp_path) -> Path:
+    from protokol.cli import load_live_demo
+
+    load_live_demo()
+    _db.session.commit()
+    result = runner.invoke(args=["backup", "create", "-o", str(tmp_path / "backups")])
+    assert result.exit_code == 0, result.output
+    (path,) = (tmp_path / "backups").glob("protokol-backup-*.tar")
+    return path
+
+
+def restore(app, path: Path, *args: str):
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["backup", "restore", str(path), *args])
+
+
+def test_a_restored_backup_holds_every_meeting_and_file(app, archive, other_app):
+    before, files_before = exports(app), frozen_files(app)
+    assert len(before) == 2 and files_before
+
+    result = restore(other_app, archive)
+
+    assert result.exit_code == 0, result.output
+    assert "Restored the" in result.output
+    assert exports(other_app) == before
+    assert frozen_files(other_app) == files_before
+    with other_app.app_context():
+        published = _db.session.scalars(sa.select(PublishedMinutes)).all()
+        assert published and all(
+            (Path(other_app.config["MINUTES_DIR"]) / f"{p.sha256}.pdf").exists() for p in published
+        )
+
+
+def test_the_public_minutes_download_works_after_a_restore(app, archive, other_app):
+    meeting_id = next(iter(exports(app)))
+    expected = app.test_client().get(f"/meetings/{meeting_id}/minutes.pdf")
+    assert expected.status_code == 200
+
+    assert restore(other_app, archive).exit_code == 0
+    response = other_app.test_client().get(f"/meetings/{meeting_id}/minutes.pdf")
+
+    assert response.status_code == 200
+    assert response.data == expected.data
+
+
+def test_a_database_with_a_record_is_not_overwritten_unless_asked(app, archive, other_app):
+    assert restore(other_app, archive).exit_code == 0
+    with other_app.app_context():
+        _db.session.execute(sa.update(Meeting).values(location="Ændret efter backup"))
+        _db.session.commit()
+
+    refused = restore(other_app, archive)
+    assert refused.exit_code == 1
+    assert "holds a record already" in refused.output
+    with other_app.app_context():
+        assert set(_db.session.scalars(sa.select(Meeting.location))) == {"Ændret efter backup"}
+
+    replaced = restore(other_app, archive, "--replace", "--yes")
+    assert replaced.exit_code == 0, replaced.output
+    assert exports(other_app) == exports(app)
+
+
+def rewrite(path: Path, change) -> Path:
+    """A copy of the archive with `change(name, data) -> data` applied to each entry."""
+    copy = path.with_name("changed.tar")
+    with tarfile.open(path) as source, tarfile.open(copy, "w") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()
+            data = change(member.name, data)
+            member.size = len(data)
+            target.addfile(member, io.BytesIO(data))
+    return copy
+
+
+def test_a_damaged_file_in_the_backup_stops_the_restore_before_any_change(archive, other_app):
+    def flip(name: str, data: bytes) -> bytes:
+        if name.startswith("minutes/"):
+            return data[:-10] + b"X" + data[-9:]
+        return data
+
+    result = restore(other_app, rewrite(archive, flip))
+
+    assert result.exit_code == 1
+    assert "does not match its checksum" in result.output
+    with other_app.app_context():
+        assert not sa.inspect(_db.engine).has_table("meetings")
+    assert not list(Path(other_app.config["MINUTES_DIR"]).glob("*.pdf"))
+
+
+def test_a_backup_restores_only_into_its_own_kind_of_database(archive, other_app):
+    def other_kind(name: str, data: bytes) -> bytes:
+        if name == "manifest.json":
+            manifest = json.loads(data)
+            manifest["database"] = (
+                "sqlite" if manifest["database"] == "postgresql" else "postgresql"
+            )
+            return json.dumps(manifest).encode()
+        return data
+
+    with other_app.app_context(), pytest.raises(BackupError, match="restores into one"):
+        restore_backup(
+            rewrite(archive, other_kind),
+            _db.engine,
+            {"attachments": "unused", "minutes": "unused"},
+        )
+
+
+def test_restore_refuses_what_is_not_a_backup(other_app, tmp_path):
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(b"not a tar file at all")
+
+    result = restore(other_app, bogus)
+
+    assert result.exit_code == 1
+    assert "cannot read" in result.output
+
+
+def test_create_never_overwrites_an_archive(app, runner, tmp_path):
+    target = tmp_path / "backup.tar"
+    target.write_bytes(b"earlier backup")
+
+    result = runner.invoke(args=["backup", "create", "-o", str(target)])
+
+    assert result.exit_code == 1
+    assert "exists already" in result.output
+    assert target.read_bytes() == b"earlier backup"
