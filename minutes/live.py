@@ -46,6 +46,7 @@ from meetings.services import seated_members
 from minutes.context import motion_context
 from minutes.styles import Style, StyleError, load_style
 from motions.models import Motion
+from protokol.audit import CHAIN_LOCK_KEY
 from protokol.extensions import db
 from protokol.i18n import LANGUAGES
 from protokol.models import utcnow
@@ -55,8 +56,9 @@ log = logging.getLogger(__name__)
 
 #: The PostgreSQL notification channel.
 CHANNEL = "protokol_live"
-#: Key of the PostgreSQL advisory lock that orders event ids by commit.
-LOCK_KEY = 0x70726F746F6B6F6C  # "protokol"
+#: Key of the PostgreSQL advisory lock that orders event ids by commit: the audit trail's,
+#: which the same transactions hold already when they changed the record.
+LOCK_KEY = CHAIN_LOCK_KEY
 #: The fragment template of one item on the live page.
 FRAGMENT_TEMPLATE = "live/_item.html"
 #: Rows whose change alters what an item's live block shows.

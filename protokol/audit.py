@@ -4,11 +4,22 @@ who, when, what before and what after.
 Models that are part of the record inherit `Audited`; a SQLAlchemy `after_flush` hook
 writes one `AuditEntry` per changed row, in the same transaction as the change. The actor
 is the one set with `set_actor` (views set the logged-in user; the CLI sets none).
+
+The trail is append-only and hash-chained: each entry carries the SHA-256 of the entry
+before it (`previous_hash`) and its own (`entry_hash`, over its content and
+`previous_hash`), so changing, removing or reordering an entry behind Protokol's back
+breaks the chain from there on; `verify_chain` (`flask --app wsgi audit verify`) finds the
+first broken link. Entries are chained in commit order: SQLite has one writer at a time,
+and on PostgreSQL the writing transaction holds an advisory lock until it ends.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +36,24 @@ IGNORED_COLUMNS = frozenset({"created_at", "modified_at", "version"})
 #: Columns whose values never enter the trail; a change shows as "(ændret)".
 REDACTED_COLUMNS = frozenset({"password_hash"})
 REDACTED = "(ændret)"
+#: The `previous_hash` of the first entry.
+GENESIS = "0" * 64
+#: The fields an entry's hash covers, besides `previous_hash`. Not `actor_id`: it is set
+#: to NULL when the user is deleted; `actor_label` keeps who it was.
+CHAINED_FIELDS = (
+    "created_at",
+    "actor_label",
+    "action",
+    "entity",
+    "entity_id",
+    "meeting_id",
+    "item_id",
+    "before",
+    "after",
+)
+#: Key of the PostgreSQL transaction-level advisory lock that orders audit entries (and
+#: live events, minutes/live.py) by commit.
+CHAIN_LOCK_KEY = 0x70726F746F6B6F6C  # "protokol"
 
 
 class AuditAction(enum.StrEnum):
@@ -89,6 +118,73 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
     #: The changed columns' values after (NULL for a delete).
     after: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    #: The `entry_hash` of the entry before this one (`GENESIS` for the first).
+    previous_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    #: SHA-256 of this entry's `CHAINED_FIELDS` and `previous_hash` (`entry_hash`).
+    entry_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+
+def entry_hash(previous_hash: str, entry: Mapping[str, Any]) -> str:
+    """The hash of an entry (a row or a mapping of its columns) following `previous_hash`:
+    SHA-256 of its chained fields as canonical JSON."""
+    payload = {key: _json(entry[key]) for key in CHAINED_FIELDS}
+    payload["previous_hash"] = previous_hash
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class ChainReport:
+    """The outcome of `verify_chain`."""
+
+    #: Entries checked and found in order (up to the broken one).
+    checked: int
+    #: The hash of the last good entry: publish it to pin the trail up to that point.
+    head: str
+    #: The id of the first entry that breaks the chain, and why; None when intact.
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def is_intact(self) -> bool:
+        return self.broken_id is None
+
+
+def check_chain(entries: Iterable[Mapping[str, Any]]) -> ChainReport:
+    """Check entries (in id order) against each other; stop at the first broken link."""
+    previous = GENESIS
+    checked = 0
+    for entry in entries:
+        if entry["previous_hash"] != previous:
+            return ChainReport(
+                checked,
+                previous,
+                entry["id"],
+                "it does not follow the entry before it: an entry was removed, added or"
+                " moved before it",
+            )
+        if entry_hash(previous, entry) != entry["entry_hash"]:
+            return ChainReport(
+                checked,
+                previous,
+                entry["id"],
+                "its content does not match its hash: it was changed after it was written",
+            )
+        previous = entry["entry_hash"]
+        checked += 1
+    return ChainReport(checked, previous)
+
+
+def verify_chain(connection: sa.Connection) -> ChainReport:
+    """Check the whole audit trail, streaming it in id order."""
+    table = AuditEntry.__table__
+    rows = connection.execution_options(yield_per=5000).execute(
+        sa.select(table).order_by(table.c.id)
+    )
+    try:
+        return check_chain(row._mapping for row in rows)
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL, when the check stops early
 
 
 def set_actor(session: Session, actor: Any | None) -> None:
@@ -167,4 +263,32 @@ def _record_changes(session: Session, _context: Any) -> None:
         if isinstance(obj, Audited):
             rows.append(_entry(obj, AuditAction.DELETE, actor, _snapshot(obj), None))
     if rows:
-        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            # Held until the transaction ends: the next writer chains onto these entries.
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+            )
+        table = AuditEntry.__table__
+        previous = (
+            connection.execute(
+                sa.select(table.c.entry_hash).order_by(table.c.id.desc()).limit(1)
+            ).scalar()
+            or GENESIS
+        )
+        for row in rows:
+            row["previous_hash"] = previous
+            previous = row["entry_hash"] = entry_hash(previous, row)
+        connection.execute(sa.insert(table), rows)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """The trail is append-only: no change or delete of an entry through the ORM."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditEntry):
+            raise AuditTrailIsAppendOnly("the audit trail is append-only")
+
+
+class AuditTrailIsAppendOnly(Exception):
+    """A change or delete of an audit entry was attempted."""

@@ -22,6 +22,7 @@ meeting_cli = AppGroup("meeting", help="Export and import whole meetings as JSON
 users_cli = AppGroup("users", help="Create and list user accounts.")
 minutes_cli = AppGroup("minutes", help="Render the minutes (beslutningsprotokol).")
 search_cli = AppGroup("search", help="The full-text search index of the published minutes.")
+audit_cli = AppGroup("audit", help="The audit trail of the record.")
 backup_cli = AppGroup("backup", help="Back up and restore the database with its stored files.")
 
 
@@ -399,6 +400,22 @@ def search_reindex_command() -> None:
     click.echo(f"Indexed {documents} document(s) of {meetings} published meeting(s).")
 
 
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain; report the first broken link (exit status 1)."""
+    from protokol.audit import verify_chain
+
+    with db.engine.connect() as connection:
+        report = verify_chain(connection)
+    if not report.is_intact:
+        raise click.ClickException(
+            f"the audit trail is broken at entry {report.broken_id}: {report.problem}"
+            f" ({report.checked} entries before it are intact, the last with hash"
+            f" {report.head})"
+        )
+    click.echo(f"The audit trail is intact: {report.checked} entries, head {report.head}.")
+
+
 def _file_folders() -> dict[str, str]:
     return {
         "attachments": current_app.config["ATTACHMENTS_DIR"],
@@ -463,3 +480,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(minutes_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(audit_cli)
