@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from protokol.config import CONFIGS, default_sqlite_uri
-from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate
+from protokol.config import CONFIGS, CONTENT_SECURITY_POLICY, default_sqlite_uri
+from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 from protokol.i18n import init_app as init_i18n
 from protokol.i18n import select_locale
 from protokol.models import include_object
@@ -75,6 +75,17 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_i18n(app)
+    talisman.init_app(
+        app,
+        # nginx redirects to HTTPS (docs/deploy.md); HSTS is sent on HTTPS requests.
+        force_https=False,
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="strict-origin-when-cross-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=app.config["SESSION_COOKIE_HTTPONLY"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
 
     _import_models()
     _register_blueprints(app)

@@ -6,6 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -46,3 +47,6 @@ login_manager.session_protection = "strong"
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 #: Interface language (Danish by default, English); the minutes keep their style's language.
 babel = Babel()
+#: Security headers (Content-Security-Policy, frame-ancestors, Referrer-Policy, HSTS on
+#: HTTPS, nosniff), configured in `create_app` from `protokol.config.CONTENT_SECURITY_POLICY`.
+talisman = Talisman()

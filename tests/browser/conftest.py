@@ -62,8 +62,18 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A page of a new context; the test fails if anything on it broke the
+    Content-Security-Policy (the browser reports each refused script, style or request)."""
     context = browser.new_context(locale="da-DK", viewport={"width": 1400, "height": 1000})
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    context.on("console", watch)  # every page of the context
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert violations == [], violations

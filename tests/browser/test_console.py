@@ -50,8 +50,10 @@ def log_in(page, base: str, user) -> None:
 
 
 def wait_saved(page) -> None:
+    # Functions, not expressions: an expression is eval'ed in the page, which the
+    # Content-Security-Policy forbids.
     page.wait_for_function(
-        "document.getElementById('console-message') &&"
+        "() => document.getElementById('console-message') &&"
         " document.getElementById('console-message').textContent.startsWith('Gemt')"
     )
 
@@ -98,7 +100,7 @@ def test_secretary_records_the_seed_decision_live(page, live_server, blank_item,
     motion.locator("text=Gem sætning").click()
     wait_saved(page)
     page.keyboard.press("a")
-    page.wait_for_function("document.querySelectorAll('table[data-open-vote]').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('table[data-open-vote]').length === 0")
 
     # The final result, picked from the style's standard sentences.
     page.select_option("#result_key", "approved_as_amended")

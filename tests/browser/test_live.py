@@ -57,7 +57,7 @@ def test_a_vote_appears_on_the_public_live_page_within_2_seconds(
         assert "Afstemning i gang" in public.locator(block).inner_text()
         assert session_item["proposer"] in public.locator(block).inner_text()
         public.wait_for_function(
-            "document.getElementById('live-connection').textContent.startsWith('Forbundet')"
+            "() => document.getElementById('live-connection').textContent.startsWith('Forbundet')"
         )
         public.evaluate("window.notReloaded = true")
 
