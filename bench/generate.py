@@ -58,7 +58,7 @@ def load_meeting(seed: int, planned: Planned) -> int:
     from meetings.models import Meeting, MeetingState
     from minutes.interchange import import_meeting
     from minutes.lifecycle import approve_minutes, attending_members, close_approval, publish
-    from minutes.views import render_public_pdf
+    from minutes.views import render_frozen_pdf
     from protokol.extensions import db
 
     document = meeting_document(seed, planned)
@@ -77,7 +77,7 @@ def load_meeting(seed: int, planned: Planned) -> int:
             meeting,
             actor=None,
             minutes_dir=current_app.config["MINUTES_DIR"],
-            render_pdf=render_public_pdf,
+            render_pdf=render_frozen_pdf,
         )
         db.session.commit()
         assert meeting.state == MeetingState.PUBLISHED

@@ -55,8 +55,9 @@ from minutes.lifecycle import (
     undecided_remarks,
 )
 from minutes.models import AppendOnlyError, MinutesApproval
+from minutes.signing import SigningKeyError
 from minutes.styles import StyleError
-from minutes.views import render_public_item_pdf, render_public_pdf
+from minutes.views import render_frozen_item_pdf, render_frozen_pdf
 from protokol.accounts.models import Role
 from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
@@ -440,6 +441,19 @@ def _write(meeting_id: int, action, done: str, anchor: str | None = None, **extr
             503,
             **extra,
         )
+    except SigningKeyError as exc:
+        current_app.logger.error(
+            "meeting %s: the minutes PDF cannot be signed: %s", meeting_id, exc
+        )
+        return _refuse(
+            meeting_id,
+            _(
+                "Protokollens PDF kunne ikke signeres, fordi signeringsnøglen ikke kan bruges."
+                " Intet er ændret; kontakt driften."
+            ),
+            503,
+            **extra,
+        )
     except OSError as exc:
         current_app.logger.error(
             "meeting %s: the minutes PDF cannot be stored: %s", meeting_id, exc
@@ -503,8 +517,8 @@ def _publish(meeting: Meeting) -> None:
         meeting,
         actor=current_user,
         minutes_dir=current_app.config["MINUTES_DIR"],
-        render_pdf=render_public_pdf,
-        render_item_pdf=render_public_item_pdf,
+        render_pdf=render_frozen_pdf,
+        render_item_pdf=render_frozen_item_pdf,
         style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
     )
 
@@ -543,8 +557,8 @@ def add_correction_view(meeting_id: int):
             actor=current_user,
             item=item,
             minutes_dir=current_app.config["MINUTES_DIR"],
-            render_pdf=render_public_pdf,
-            render_item_pdf=render_public_item_pdf,
+            render_pdf=render_frozen_pdf,
+            render_item_pdf=render_frozen_item_pdf,
             style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
         )
 

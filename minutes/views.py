@@ -144,6 +144,28 @@ def render_public_item_pdf(meeting: Meeting, item_number: int) -> bytes:
     )
 
 
+def _signed(data: bytes) -> bytes:
+    """`data` signed with the configured key (minutes/signing.py), or as it is."""
+    path = current_app.config.get("SIGNING_PKCS12")
+    if not path:
+        return data
+    from minutes.signing import load_signer, sign_pdf
+
+    signer = load_signer(path, current_app.config.get("SIGNING_PASSPHRASE") or "")
+    return sign_pdf(data, signer, location=current_app.config["PROTOKOL_MUNICIPALITY"])
+
+
+def render_frozen_pdf(meeting: Meeting) -> bytes:
+    """What publication freezes for the whole meeting: the public minutes PDF, signed
+    when a signing key is configured."""
+    return _signed(render_public_pdf(meeting))
+
+
+def render_frozen_item_pdf(meeting: Meeting, item_number: int) -> bytes:
+    """What publication freezes for one item (as `render_frozen_pdf`)."""
+    return _signed(render_public_item_pdf(meeting, item_number))
+
+
 @bp.app_template_global("published_minutes")
 def published_minutes(meeting: Meeting) -> list[PublishedMinutes]:
     """The frozen minutes PDFs of a meeting, newest first (empty until published)."""

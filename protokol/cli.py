@@ -165,7 +165,7 @@ def publish_meeting(meeting_id: int) -> bool:
         publish,
         start_meeting,
     )
-    from minutes.views import render_public_item_pdf, render_public_pdf
+    from minutes.views import render_frozen_item_pdf, render_frozen_pdf
 
     meeting = db.session.get(Meeting, meeting_id)
     if meeting.state == MeetingState.PUBLISHED:
@@ -182,8 +182,8 @@ def publish_meeting(meeting_id: int) -> bool:
         meeting,
         actor=None,
         minutes_dir=current_app.config["MINUTES_DIR"],
-        render_pdf=render_public_pdf,
-        render_item_pdf=render_public_item_pdf,
+        render_pdf=render_frozen_pdf,
+        render_item_pdf=render_frozen_item_pdf,
         style_dirs=tuple(current_app.config["PROTOKOL_STYLE_DIRS"]),
     )
     db.session.commit()

@@ -55,6 +55,10 @@ class Config:
     PROTOKOL_OPEN_DATA_LICENSE = os.environ.get("PROTOKOL_OPEN_DATA_LICENSE", "")
     #: First year of any municipal 4-year term (valgperiode): 2010 gives 2010–2013, 2014–2017…
     PROTOKOL_TERM_ANCHOR_YEAR = int(os.environ.get("PROTOKOL_TERM_ANCHOR_YEAR", "2010"))
+    #: Optional: a PKCS#12 file (key and certificate chain) with which every published
+    #: minutes PDF is signed (PAdES; minutes/signing.py), and its passphrase.
+    SIGNING_PKCS12: str | None = os.environ.get("PROTOKOL_SIGNING_PKCS12") or None
+    SIGNING_PASSPHRASE: str | None = os.environ.get("PROTOKOL_SIGNING_PASSPHRASE") or None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     #: Largest attachment (bilag) accepted, in bytes.
     MAX_ATTACHMENT_BYTES = int(os.environ.get("PROTOKOL_MAX_ATTACHMENT_BYTES", 15 * 1024 * 1024))

@@ -504,3 +504,18 @@ def test_the_lifecycle_page_shows_a_rule_and_the_chair(client, db, login, r):
     assert "formanden godkender" in html
     assert "Godkendelse mangler fra A 1." in html
     assert "Godkendelse mangler fra A 2." not in html
+
+
+def test_publishing_with_an_unusable_signing_key_is_503_and_changes_nothing(
+    app, client, db, login, post, r, tmp_path
+):
+    app.config["SIGNING_PKCS12"] = str(tmp_path / "missing.p12")
+    to_state(db, r, MeetingState.APPROVED)
+    login(r.secretary)
+
+    response = post(step_url(r, "publish"), {"step-confirm": "y"})
+
+    assert response.status_code == 503
+    assert "kunne ikke signeres" in response.text
+    assert state_of(db, r) == MeetingState.APPROVED
+    assert count(db, PublishedMinutes) == 0
