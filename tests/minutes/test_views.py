@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from meetings.models import CaseSection, Meeting
+from meetings.models import CaseSection, Meeting, RecommendationClause
 from minutes.models import RemarkKind
 from motions.models import MotionKind
 from tests.helpers import pdf_text
@@ -22,7 +22,7 @@ DECISION_LINES = (
     "Der var følgende protokolbemærkning fra O:",
     "Der var følgende protokolbemærkning fra C:",
 )
-HOSTILE = '<script>alert(1)</script> og <b>& "citat"'
+HOSTILE = '<script>alert(1)</script> og <b>& "citat" <para> <img src="x.png"/> </i> &#65; &amp; ]]>'
 SECRETS = ("Fortrolig oplysning", "Hemmeligt ændringsforslag", "2010-999999")
 
 
@@ -40,6 +40,9 @@ def hostile_text(db, demo_id, factories, publish) -> int:
         summary=f"Resumé {HOSTILE}",
     )
     factories.decision(item, result_text=f"Egen sætning {HOSTILE}")
+    item.clauses.append(
+        RecommendationClause(position=0, lead_in="Forvaltningen indstiller,", text=f"at {HOSTILE}")
+    )
     db.session.commit()
     return publish(demo_id)
 
@@ -200,9 +203,9 @@ def test_user_text_prints_literally_in_the_pdf(client, hostile_text):
         assert response.status_code == 200, path
         text = pdf_text(response.data)
         assert HOSTILE in text, path
-        assert "&lt;" not in text and "&amp;" not in text
+        assert "&lt;script" not in text and "&amp;amp;" not in text
     text = pdf_text(client.get(f"/meetings/{hostile_text}/minutes.pdf").data)
-    for where in ("Bemærkning: ", "Titel ", "Resumé ", "Egen sætning "):
+    for where in ("Bemærkning: ", "Titel ", "Resumé ", "Egen sætning ", "1. at "):
         assert where + HOSTILE in text, where
     assert "Enhedslisten stillede følgende tillægsforslag: " + HOSTILE in text
 
@@ -212,7 +215,7 @@ def test_user_text_prints_literally_in_the_text(client, hostile_text):
     assert f"\n{HOSTILE}\n" in text
     for where in ("Bemærkning: ", "15. Titel ", "Resumé ", "Egen sætning "):
         assert where + HOSTILE in text, where
-    assert "&lt;" not in text and "&amp;" not in text
+    assert "&lt;script" not in text and "&amp;amp;" not in text
 
 
 def test_markup_in_case_text_is_shown_not_interpreted(client, demo_id, db, factories, publish):
