@@ -80,3 +80,22 @@ def test_body_page_links_the_feed(client, db, factories):
     html = client.get(f"/bodies/{body.id}").text
     assert f'href="/bodies/{body.id}/meetings.ics"' in html
     assert 'rel="alternate" type="text/calendar"' in html
+
+
+def test_typed_text_reaches_the_feed_as_typed(client, db, factories):
+    """Commas, semicolons, backslashes, newlines and markup in a place or a body's name are
+    escaped for iCalendar and read back exactly; no line can inject a property."""
+    hostile = 'Rådhuset; lokale 1, "A"\\B\nEND:VEVENT\nBEGIN:VEVENT <b>&</b>'
+    body = factories.body("Udvalget; for <i>kultur</i>, fritid")
+    meeting = factories.meeting(body=body, starts_at=datetime(2024, 3, 5, 16, 0))
+    meeting.location = hostile
+    db.session.commit()
+
+    response = client.get(f"/bodies/{body.id}/meetings.ics")
+    calendar = Calendar.from_ical(response.data)
+
+    [event] = calendar.walk("VEVENT")
+    assert str(event["LOCATION"]) == hostile
+    assert str(event["SUMMARY"]) == "Udvalget; for <i>kultur</i>, fritid: møde"
+    assert str(calendar["X-WR-CALNAME"]) == "Udvalget; for <i>kultur</i>, fritid"
+    assert response.data.split(b"\r\n").count(b"BEGIN:VEVENT") == 1
