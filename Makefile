@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test test-sqlite test-postgres install lint migrate demo clean browser translations messages \
-  bench bench-data serve serve-live bench-downloads
+  bench bench-data serve serve-live bench-downloads check-security
 
 install: $(STAMP) translations
 
@@ -87,6 +87,13 @@ test-sqlite: $(STAMP) translations
 
 test-postgres: $(STAMP) translations
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest
+
+# The security checks that take minutes (docs/security.md): sqlmap against the public search,
+# pages and API, on SQLite and on PostgreSQL. `.ci/run` runs it after `make test`.
+check-security: $(STAMP) translations
+	@command -v sqlmap >/dev/null || { echo "check-security needs Debian's sqlmap: apt-get install sqlmap" >&2; exit 1; }
+	env -u DATABASE_URL $(BIN)/python -m tests.security.sqlmap_scan
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m tests.security.sqlmap_scan
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
