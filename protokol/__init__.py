@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from protokol.config import CONFIGS, CONTENT_SECURITY_POLICY, default_sqlite_uri
 from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
@@ -31,6 +32,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+class BoundedInteger(IntegerConverter):
+    """`<int:...>` in every route, at most 2**31 - 1 (PostgreSQL's `integer`) unless a
+    rule says otherwise: a larger number in a URL is a 404, never a database error."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+#: Key in `app.extensions`: URL prefixes whose error answers are JSON, not pages.
+JSON_ERROR_PREFIXES = "protokol.json_error_prefixes"
+
+
 def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
@@ -43,6 +57,7 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
     )
+    app.url_map.converters["int"] = BoundedInteger
     overrides: dict[str, Any] = {}
     if isinstance(config, dict):
         overrides = config
@@ -150,7 +165,7 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from flask import render_template
+    from flask import render_template, request
     from flask_babel import gettext as _
     from flask_babel import lazy_gettext as _l
     from flask_login import current_user
@@ -177,8 +192,13 @@ def _register_hooks(app: Flask) -> None:
         return render_template("error.html", code=400, message=message), 400
 
     def error_page(code: int, message: str):
-        def handler(_error):
+        def handler(error):
             db.session.rollback()
+            # An API (a blueprint that registered its prefixes in JSON_ERROR_PREFIXES)
+            # answers errors outside its routes in JSON too, e.g. /oparl/v1/body/-1.
+            if request.path.startswith(tuple(app.extensions.get(JSON_ERROR_PREFIXES, ()))):
+                description = getattr(error, "description", None) or str(message)
+                return {"error": {"code": code, "message": description}}, code
             return render_template("error.html", code=code, message=str(message)), code
 
         return handler

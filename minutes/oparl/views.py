@@ -28,6 +28,17 @@ from votes.models import Vote
 
 bp = Blueprint("oparl", __name__)
 
+
+@bp.record_once
+def _json_errors(state) -> None:
+    """Errors under the API's prefixes outside any of its routes are JSON too."""
+    from protokol import JSON_ERROR_PREFIXES
+
+    state.app.extensions.setdefault(JSON_ERROR_PREFIXES, []).extend(
+        [PREFIX + "/", "/popolo/", "/openapi.json"]
+    )
+
+
 PREFIX = "/oparl/v1"
 
 
