@@ -13,7 +13,9 @@ opening the file. Otherwise the body is either
   e.g. `/_frozen/`): no body at all, but `X-Accel-Redirect: /_frozen/<sha256>.pdf`, which
   an `internal` nginx location that aliases `MINUTES_DIR` answers with the file
   (docs/deploy.md). Protokol has done the access check and set the headers; the file's
-  size is checked against the row (a missing or truncated file answers 503).
+  size is checked against the row (a missing or truncated file answers 503). The answer
+  also carries `X-Accel-Expires` (FROZEN_CACHE_SECONDS rounded up): deploy/nginx.conf
+  lets nginx reuse it for that long, never longer than 2 s with the default.
 
 **The download fast path.** The views (minutes/views.py) decide every download: they
 find the meeting, apply the access rules (`meetings.visibility`) and the newest version.
