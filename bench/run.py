@@ -10,8 +10,12 @@ Measured now:
 - the public pages on the loaded record (bench/pages.py): meeting, item, body year list,
   search (a common and a rare word), OParl lists: p50/p95 in-process and SQL statements.
 
-Still to come (hooks below, printed as "not measured yet"): published PDF downloads with
-wrk, recording a vote under load, memory per worker.
+- published PDF downloads with wrk (bench/downloads.py): gunicorn alone, nginx's
+  production set-up beside nginx serving the file statically, 304s, how soon a
+  correction is served, and the memory of each gunicorn worker during the runs.
+
+Still to come (hooks below, printed as "not measured yet"): recording a vote under load,
+memory per worker under that load.
 """
 
 from __future__ import annotations
@@ -295,6 +299,61 @@ def measure_public_pages(database_url: str, repeat: int) -> list[Figure]:
     return figures
 
 
+# --------------------------------------------------------------------------- downloads
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def measure_downloads(repeat: int, database_url: str) -> list[Figure]:
+    """Published PDF downloads with wrk (bench/downloads.py, in processes of its own, on a
+    fresh database of its own: SQLite, or a new database on the PostgreSQL server of
+    `database_url`): gunicorn alone, nginx's production set-up beside static nginx, 304s,
+    how soon a correction is served, and the memory of each gunicorn worker."""
+    import shutil
+    import subprocess
+
+    name = "Published PDF downloads (wrk, 50 connections)"
+    if not shutil.which("wrk") or not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        return [Figure(name, "", note="needs Debian's wrk and nginx: apt-get install wrk nginx")]
+    runs = max(1, min(5, repeat // 7))
+    command = [sys.executable, str(Path(__file__).with_name("downloads.py")), "--json"]
+    command += ["--repeat", str(runs)]
+    if database_url.startswith("postgresql"):
+        command += ["--database-url", database_url]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return [Figure(name, "", note=f"failed: {result.stderr.strip()[-300:]}")]
+    data = json.loads(result.stdout)
+    machine = data["machine"]
+    setting = (
+        f"{data['pdf_bytes'] // 1000} KB PDF, {data['connections']} connections,"
+        f" {data['duration_s']:g} s × {data['repeat']} runs, median; {data['database']};"
+        f" load average {machine['load_average_before'][0]} → {machine['load_average_after'][0]}"
+        f" on {machine['cpus']} CPUs"
+    )
+    figures = []
+    for n, row in enumerate(data["rows"]):
+        reference = ""
+        if row["reference"] is not None:
+            reference = f"{_number(row['reference'])} {row['reference_is']}"
+        figures.append(
+            Figure(
+                f"Downloads {row['figure']}",
+                row["target"],
+                _number(row["measured"]),
+                reference,
+                row["ratio"],
+                row["met"],
+                setting if n == 0 else "",
+            )
+        )
+    return figures
+
+
 # --------------------------------------------------------------------------- to come
 
 
@@ -312,11 +371,7 @@ MEASUREMENTS: list[tuple[str, Callable[..., list[Figure]]]] = [
     ("pdf", lambda seed, repeat, **_: measure_minutes_pdf(seed, repeat)),
     (
         "downloads",
-        pending(
-            "Published PDF downloads (wrk, 50 connections)",
-            "≥ 3,000 req/s, p99 ≤ 25 ms; ≥ 90 % of static nginx",
-            "wrk against gunicorn and nginx (X-Accel-Redirect)",
-        ),
+        lambda repeat, database_url, **_: measure_downloads(repeat, database_url),
     ),
     (
         "votes",
@@ -332,7 +387,11 @@ MEASUREMENTS: list[tuple[str, Callable[..., list[Figure]]]] = [
     ),
     (
         "memory",
-        pending("Memory per worker under load", "≤ 150 MB RSS", "sampled during the load tests"),
+        pending(
+            "Memory per worker under load",
+            "≤ 150 MB RSS",
+            "sampled during the vote load test (during the downloads: among their figures)",
+        ),
     ),
 ]
 

@@ -1,7 +1,7 @@
 """Render deploy/nginx.conf into a complete nginx configuration on loopback, in a folder.
 
     .venv/bin/python deploy/loopback.py FOLDER --port 8080 --app-port 8000 --live-port 8001 \
-        --minutes-dir instance/minutes
+        --downloads-port 8081 --minutes-dir instance/minutes
     nginx -p FOLDER -c FOLDER/nginx.conf -e FOLDER/error.log
 
 The benchmark (bench/downloads.py) and the test of the configuration
@@ -26,17 +26,35 @@ ROOT = Path(__file__).resolve().parents[1]
 LISTEN = "listen 80;"
 APP_SERVER = "server 127.0.0.1:8000;"
 LIVE_SERVER = "server 127.0.0.1:8001;"
+DOWNLOADS_SERVER = "server 127.0.0.1:8002;"
+DOWNLOADS_LISTEN = "listen 127.0.0.1:8002;"
+CACHE_DIR = "proxy_cache_path /var/cache/nginx/protokol "
 MINUTES_DIR = "alias /var/lib/protokol/minutes/;"
 STATIC_DIR = "alias /srv/protokol/protokol/static/;"
 
 
-def render_server(*, port: int, app_port: int, live_port: int, minutes_dir: Path) -> str:
-    """deploy/nginx.conf with loopback addresses and the given folders."""
+def render_server(
+    *,
+    port: int,
+    app_port: int,
+    live_port: int,
+    minutes_dir: Path,
+    downloads_port: int | None = None,
+    cache_dir: Path | None = None,
+) -> str:
+    """deploy/nginx.conf with loopback addresses and the given folders (the downloads'
+    internal server on `downloads_port`, by default `port` + 1; the download cache in
+    `cache_dir`, by default `nginx-cache` beside `minutes_dir`)."""
     text = TEMPLATE.read_text(encoding="utf-8")
+    downloads_port = downloads_port or port + 1
+    cache_dir = Path(cache_dir or Path(minutes_dir).parent / "nginx-cache").resolve()
     replacements = {
         LISTEN: f"listen 127.0.0.1:{port};",
         APP_SERVER: f"server 127.0.0.1:{app_port};",
         LIVE_SERVER: f"server 127.0.0.1:{live_port};",
+        DOWNLOADS_SERVER: f"server 127.0.0.1:{downloads_port};",
+        DOWNLOADS_LISTEN: f"listen 127.0.0.1:{downloads_port};",
+        CACHE_DIR: f"proxy_cache_path {cache_dir} ",
         MINUTES_DIR: f"alias {Path(minutes_dir).resolve()}/;",
         STATIC_DIR: f"alias {ROOT / 'protokol' / 'static'}/;",
     }
@@ -54,11 +72,13 @@ def write_config(
     app_port: int,
     live_port: int,
     minutes_dir: Path,
+    downloads_port: int | None = None,
     static_port: int | None = None,
     static_file: Path | None = None,
     workers: int | str = "auto",
 ) -> Path:
-    """Write FOLDER/nginx.conf (and FOLDER/protokol.conf, the rendered server); its path."""
+    """Write FOLDER/nginx.conf (and FOLDER/protokol.conf, the rendered server; the
+    download cache in FOLDER/cache); its path."""
     folder = Path(folder).resolve()
     (folder / "tmp").mkdir(parents=True, exist_ok=True)
     (folder / "protokol.conf").write_text(
@@ -67,6 +87,8 @@ def write_config(
             app_port=app_port,
             live_port=live_port,
             minutes_dir=minutes_dir,
+            downloads_port=downloads_port,
+            cache_dir=folder / "cache",
         ),
         encoding="utf-8",
     )
@@ -131,6 +153,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--app-port", type=int, default=8000)
     parser.add_argument("--live-port", type=int, default=8001)
+    parser.add_argument("--downloads-port", type=int, help="default: --port + 1")
     parser.add_argument("--minutes-dir", type=Path, default=ROOT / "instance" / "minutes")
     parser.add_argument("--static-port", type=int)
     parser.add_argument("--static-file", type=Path)
@@ -141,6 +164,7 @@ def main() -> None:
         app_port=args.app_port,
         live_port=args.live_port,
         minutes_dir=args.minutes_dir,
+        downloads_port=args.downloads_port,
         static_port=args.static_port,
         static_file=args.static_file,
     )

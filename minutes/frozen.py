@@ -4,31 +4,64 @@ The answer is built from the database row alone (its SHA-256, size and moment of
 publication): the headers, and a 304 to `If-None-Match` / `If-Modified-Since` without
 opening the file. Otherwise the body is either
 
-- the stored file, its SHA-256 checked once per process and again whenever the file's
-  inode, size or modification time changes (hashing 300 KB costs about 0.3 ms, as much
-  as the rest of the request); a damaged file answers 503, it is never rendered again; or
+- the stored file, handed to the WSGI server's `wsgi.file_wrapper` (gunicorn sends it
+  with sendfile; the bytes never pass through Python), its SHA-256 checked once per
+  process and again whenever the file's inode, size or modification time changes
+  (hashing 300 KB costs about 0.3 ms, as much as the rest of the request); a damaged
+  file answers 503, it is never rendered again; or
 - behind nginx, when `ACCEL_REDIRECT_PREFIX` is set (`PROTOKOL_ACCEL_REDIRECT_PREFIX`,
   e.g. `/_frozen/`): no body at all, but `X-Accel-Redirect: /_frozen/<sha256>.pdf`, which
   an `internal` nginx location that aliases `MINUTES_DIR` answers with the file
   (docs/deploy.md). Protokol has done the access check and set the headers; the file's
-  size is checked against the row (a missing or truncated file answers 503).
+  size is checked against the row (a missing or truncated file answers 503). The answer
+  also carries `X-Accel-Expires` (FROZEN_CACHE_SECONDS rounded up): deploy/nginx.conf
+  lets nginx reuse it for that long, never longer than 2 s with the default.
+
+**The download fast path.** The views (minutes/views.py) decide every download: they
+find the meeting, apply the access rules (`meetings.visibility`) and the newest version.
+When their answer is a published frozen PDF — public, the same for every visitor — the
+answer's inputs (`FrozenDownload`) are remembered for the request's path for
+`FROZEN_CACHE_SECONDS` (`PROTOKOL_FROZEN_CACHE_SECONDS`, 1 s; 0 turns it off), counted
+from the start of the request that read them. Within that time `FrozenDownloads`, a WSGI
+middleware in front of Flask, answers a plain `GET` of the same path (no query string, no
+session or remember-me cookie) from memory with the same function and so the same
+headers and body, without the Flask request (session, login, locale, database). So a
+correction's new version, which only ever adds rows (published minutes are never
+withdrawn), is served by every process at most `FROZEN_CACHE_SECONDS` after its commit;
+the process that commits it forgets its remembered downloads at once. Anything else —
+other methods, a cookie, a query, a damaged file, a path not answered recently — goes to
+Flask as before.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import time
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
-from flask import Response, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
 
+from meetings.models import Meeting
 from meetings.storage import attachment_path
 
 #: Files whose checksum this process has verified: path → (inode, size, mtime in ns).
 _verified: dict[str, tuple[int, int, int]] = {}
 #: At most this many entries are kept; beyond, the record starts afresh.
 _VERIFIED_LIMIT = 10_000
+#: The environ key under which the middleware notes when the request started.
+_STARTED = "protokol.frozen.started"
+#: Read size when a `wsgi.file_wrapper` cannot use sendfile.
+_BLOCK_SIZE = 64 * 1024
 
 
 class DamagedFile(Exception):
@@ -39,23 +72,122 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+@dataclass(frozen=True)
+class FrozenDownload:
+    """What the download of a frozen PDF answers with, all from its database row."""
+
+    #: The stored file's SHA-256: its name in `MINUTES_DIR`, and the ETag.
+    sha256: str
+    #: Its size in bytes, as recorded at publication.
+    size: int
+    #: The name in `Content-Disposition`.
+    filename: str
+    #: The moment of publication (`Last-Modified`), UTC, whole seconds.
+    last_modified: datetime
+    cache_control: str
+    #: Names the download in the log if the file is damaged.
+    what: str
+
+
+def open_verified(path: Path, sha256: str, size: int) -> IO[bytes]:
+    """The stored file, open at its start, checked against `size` and `sha256` (the
+    checksum once per process while the file's inode, size and modification time stay the
+    same); the caller closes it."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (returned open, for sendfile)
+    except OSError as exc:
+        raise DamagedFile(f"cannot read the stored file: {exc}") from exc
+    try:
+        stat = os.fstat(handle.fileno())
+        if stat.st_size != size:
+            raise DamagedFile(f"the stored file has {stat.st_size} bytes, not {size}")
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if _verified.get(str(path)) != key:
+            data = handle.read()
+            if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+                raise DamagedFile("the stored file does not match its checksum")
+            if len(_verified) >= _VERIFIED_LIMIT:
+                _verified.clear()
+            _verified[str(path)] = key
+            handle.seek(0)
+    except OSError as exc:
+        handle.close()
+        raise DamagedFile(f"cannot read the stored file: {exc}") from exc
+    except DamagedFile:
+        handle.close()
+        raise
+    return handle
+
+
 def read_verified(path: Path, sha256: str) -> bytes:
     """The stored file's bytes, checked against `sha256` (once per process while the file's
     inode, size and modification time stay the same)."""
     try:
-        with open(path, "rb") as handle:
-            stat = os.fstat(handle.fileno())
-            data = handle.read()
+        size = path.stat().st_size
     except OSError as exc:
         raise DamagedFile(f"cannot read the stored file: {exc}") from exc
-    key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    if _verified.get(str(path)) != key or len(data) != stat.st_size:
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise DamagedFile("the stored file does not match its checksum")
-        if len(_verified) >= _VERIFIED_LIMIT:
-            _verified.clear()
-        _verified[str(path)] = key
-    return data
+    with open_verified(path, sha256, size) as handle:
+        return handle.read()
+
+
+def frozen_response(
+    download: FrozenDownload,
+    environ: dict[str, Any],
+    *,
+    minutes_dir: str,
+    accel_prefix: str | None,
+    accel_expires: int = 0,
+    response_class: type[Response] = Response,
+) -> Response:
+    """The answer to a download: 304 (or 412) to a conditional request from the row alone;
+    otherwise the stored file through `wsgi.file_wrapper`, or, with `accel_prefix`, an
+    empty body with `X-Accel-Redirect` (and `X-Accel-Expires: accel_expires`, the seconds
+    nginx may reuse the answer, if not 0). Raises `DamagedFile` when the file is
+    unusable."""
+    response = response_class(mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = download.cache_control
+    response.headers["X-Content-SHA256"] = download.sha256
+    response.set_etag(download.sha256)
+    response.last_modified = download.last_modified
+    # As on every answer of the Flask app, which loads the session for the login.
+    response.vary.add("Cookie")
+    response.make_conditional(environ)
+    if response.status_code != 200:
+        return response  # 304 (or 412 to If-Match): the file is not touched
+    try:
+        path = attachment_path(minutes_dir, download.sha256)
+    except ValueError as exc:
+        raise DamagedFile(str(exc)) from exc
+    if accel_prefix:
+        try:
+            stored_size = path.stat().st_size
+        except OSError as exc:
+            raise DamagedFile(f"cannot find the stored file: {exc}") from exc
+        if stored_size != download.size:
+            raise DamagedFile(f"the stored file has {stored_size} bytes")
+        response.headers["X-Accel-Redirect"] = f"{accel_prefix.rstrip('/')}/{path.name}"
+        if accel_expires:
+            response.headers["X-Accel-Expires"] = str(accel_expires)
+        response.headers["Content-Length"] = "0"
+        return response
+    handle = open_verified(path, download.sha256, download.size)
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if file_wrapper is None:  # a server without one (the test client): the bytes
+        with handle:
+            response.set_data(handle.read())
+        return response
+    response.response = file_wrapper(handle, _BLOCK_SIZE)
+    response.direct_passthrough = True
+    response.headers["Content-Length"] = str(download.size)
+    return response
+
+
+def accel_expires(config: Mapping[str, Any]) -> int:
+    """The seconds nginx may reuse a published download's answer (`X-Accel-Expires`):
+    FROZEN_CACHE_SECONDS rounded up to whole seconds, as nginx counts; 0: never."""
+    return math.ceil(float(config.get("FROZEN_CACHE_SECONDS", 0)))
 
 
 def _unavailable(what: str, sha256: str, problem: str) -> tuple[str, int]:
@@ -73,35 +205,157 @@ def send_frozen_pdf(
     cache_control: str,
     what: str,
 ) -> Response | tuple[str, int]:
-    """The download of a frozen PDF (`sha256`, `size` from its row), answering conditional
-    requests from the row alone; `what` names it in the log if the file is damaged."""
-    response = Response(mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = cache_control
-    response.headers["X-Content-SHA256"] = sha256
-    response.set_etag(sha256)
-    response.last_modified = _utc(last_modified).replace(microsecond=0)
-    response.make_conditional(request)
-    if response.status_code != 200:
-        return response  # 304 (or 412 to If-Match): the file is not touched
+    """The download of a published frozen PDF (`sha256`, `size` from its row), answering
+    conditional requests from the row alone; `what` names it in the log if the file is
+    damaged. Only for published minutes, which every visitor may download: the answer is
+    remembered for the request's path (`FrozenDownloads`)."""
+    download = FrozenDownload(
+        sha256=sha256,
+        size=size,
+        filename=filename,
+        last_modified=_utc(last_modified).replace(microsecond=0),
+        cache_control=cache_control,
+        what=what,
+    )
     try:
-        path = attachment_path(current_app.config["MINUTES_DIR"], sha256)
-    except ValueError as exc:
-        return _unavailable(what, sha256, str(exc))
-    prefix = current_app.config.get("ACCEL_REDIRECT_PREFIX")
-    if prefix:
-        try:
-            stored_size = path.stat().st_size
-        except OSError as exc:
-            return _unavailable(what, sha256, f"cannot find the stored file: {exc}")
-        if stored_size != size:
-            return _unavailable(what, sha256, f"the stored file has {stored_size} bytes")
-        response.headers["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{path.name}"
-        response.headers["Content-Length"] = "0"
-        return response
-    try:
-        response.set_data(read_verified(path, sha256))
+        response = frozen_response(
+            download,
+            request.environ,
+            minutes_dir=current_app.config["MINUTES_DIR"],
+            accel_prefix=current_app.config.get("ACCEL_REDIRECT_PREFIX"),
+            accel_expires=accel_expires(current_app.config),
+            response_class=current_app.response_class,
+        )
     except DamagedFile as exc:
         return _unavailable(what, sha256, str(exc))
+    cache = current_app.extensions.get("protokol.frozen_downloads")
+    if cache is not None and request.method == "GET":
+        cache.remember(request.environ, download)
     return response
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+class DownloadCache:
+    """The published downloads this process answered lately: request path → the answer's
+    inputs, each for `seconds` from the start of the request that looked them up."""
+
+    #: At most this many paths are kept; beyond, the cache starts afresh.
+    LIMIT = 10_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, FrozenDownload]] = {}
+
+    def get(self, path: str) -> FrozenDownload | None:
+        """The download remembered for `path`, unless its time is up."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        if time.monotonic() >= entry[0]:
+            self._entries.pop(path, None)
+            return None
+        return entry[1]
+
+    def remember(self, environ: dict[str, Any], download: FrozenDownload) -> None:
+        """Remember the answer to this request (its path) until `seconds` after it began."""
+        if self.seconds <= 0:
+            return
+        started = environ.get(_STARTED, time.monotonic())
+        if len(self._entries) >= self.LIMIT:
+            self._entries.clear()
+        self._entries[environ.get("PATH_INFO", "")] = (started + self.seconds, download)
+
+    def clear(self) -> None:
+        """Forget every remembered download."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class FrozenDownloads:
+    """WSGI middleware: a plain GET of a path whose published download the app answered
+    within `FROZEN_CACHE_SECONDS` is answered from memory with the same headers and body;
+    everything else goes to the app."""
+
+    def __init__(self, wsgi_app: WSGIApp, app: Flask, cache: DownloadCache) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self.cache = cache
+        self._cookies = (
+            app.config["SESSION_COOKIE_NAME"],
+            app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+        )
+
+    def _has_login_cookie(self, environ: dict[str, Any]) -> bool:
+        header = environ.get("HTTP_COOKIE")
+        if not header:
+            return False
+        cookies = parse_cookie(header)
+        return any(name in cookies for name in self._cookies)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        environ[_STARTED] = time.monotonic()
+        if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING"):
+            download = self.cache.get(environ.get("PATH_INFO", ""))
+            if download is not None and not self._has_login_cookie(environ):
+                config = self.app.config
+                try:
+                    response = frozen_response(
+                        download,
+                        environ,
+                        minutes_dir=config["MINUTES_DIR"],
+                        accel_prefix=config.get("ACCEL_REDIRECT_PREFIX"),
+                        accel_expires=accel_expires(config),
+                        response_class=self.app.response_class,
+                    )
+                except DamagedFile:
+                    pass  # the view answers: 503, and the log says why
+                else:
+                    return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+
+#: Every process's caches (one an app), forgotten when a publication is committed.
+_caches: weakref.WeakSet[DownloadCache] = weakref.WeakSet()
+#: A flush touched published minutes or a meeting: the session's info key.
+_TOUCHED = "protokol.frozen.touched"
+
+
+def _note_publications(session: Session, _context: Any) -> None:
+    from minutes.models import PublishedItemMinutes, PublishedMinutes
+
+    kinds = (PublishedMinutes, PublishedItemMinutes, Meeting)
+    if any(isinstance(obj, kinds) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_TOUCHED] = True
+
+
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_TOUCHED, False):
+        for cache in list(_caches):
+            cache.clear()
+
+
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+def init_app(app: Flask) -> None:
+    """Put the download fast path in front of the app (off when FROZEN_CACHE_SECONDS is 0)."""
+    seconds = float(app.config.get("FROZEN_CACHE_SECONDS", 0))
+    if seconds <= 0:
+        return
+    cache = DownloadCache(seconds)
+    _caches.add(cache)
+    app.extensions["protokol.frozen_downloads"] = cache
+    app.wsgi_app = FrozenDownloads(app.wsgi_app, app, cache)  # type: ignore[method-assign]
+    if not event.contains(Session, "after_flush", _note_publications):
+        event.listen(Session, "after_flush", _note_publications)
+        event.listen(Session, "after_commit", _forget_after_commit)
+        event.listen(Session, "after_rollback", _forget_after_rollback)

@@ -106,6 +106,9 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _register_hooks(app)
+    from minutes.frozen import init_app as init_frozen_downloads
+
+    init_frozen_downloads(app)
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

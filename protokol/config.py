@@ -39,14 +39,18 @@ class Config:
     ATTACHMENTS_DIR: str | None = os.environ.get("PROTOKOL_ATTACHMENTS_DIR")
     #: Where frozen (published) minutes PDFs are stored, by checksum; outside the web root.
     MINUTES_DIR: str | None = os.environ.get("PROTOKOL_MINUTES_DIR")
-    #: Behind nginx: the internal location that serves MINUTES_DIR (e.g. "/_frozen/"); frozen
-    #: PDFs are then sent by nginx with X-Accel-Redirect after the access check (unset: by
-    #: Protokol itself). See docs/deploy.md.
     #: How many proxies (nginx) stand in front of Protokol: the client's address and scheme
     #: are then taken from their X-Forwarded-For / X-Forwarded-Proto (the login throttle
     #: counts by address). 0: none, the address is the connection's.
     TRUSTED_PROXIES = int(os.environ.get("PROTOKOL_TRUSTED_PROXIES", "0"))
+    #: Behind nginx: the internal location that serves MINUTES_DIR (e.g. "/_frozen/"); frozen
+    #: PDFs are then sent by nginx with X-Accel-Redirect after the access check (unset: by
+    #: Protokol itself). See docs/deploy.md.
     ACCEL_REDIRECT_PREFIX: str | None = os.environ.get("PROTOKOL_ACCEL_REDIRECT_PREFIX") or None
+    #: For how many seconds each process answers a published PDF download it has just
+    #: answered again from memory, without the Flask request (minutes/frozen.py): the bound
+    #: on how late a correction's new version reaches a download. 0 turns it off.
+    FROZEN_CACHE_SECONDS = float(os.environ.get("PROTOKOL_FROZEN_CACHE_SECONDS", "1"))
     #: The municipality the open-data API (OParl) presents as its Body.
     PROTOKOL_MUNICIPALITY = os.environ.get("PROTOKOL_MUNICIPALITY", "Københavns Kommune")
     #: The municipality's website, shown in the OParl Body (optional).
