@@ -275,6 +275,13 @@ class DownloadCache:
         return len(self._entries)
 
 
+#: The app-wide security headers (Flask-Talisman's, protokol/__init__.py): the same on
+#: every answer, so the fast path repeats them as the app last sent them. (Not HSTS: it
+#: depends on the request's scheme; nginx adds it in production.)
+SECURITY_HEADERS = frozenset(
+    {"content-security-policy", "x-frame-options", "referrer-policy", "permissions-policy"}
+)
+
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -292,6 +299,8 @@ class FrozenDownloads:
             app.config["SESSION_COOKIE_NAME"],
             app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
         )
+        #: SECURITY_HEADERS as the app sent them (None until it has answered once).
+        self._security_headers: list[tuple[str, str]] | None = None
 
     def _has_login_cookie(self, environ: dict[str, Any]) -> bool:
         header = environ.get("HTTP_COOKIE")
@@ -304,7 +313,11 @@ class FrozenDownloads:
         environ[_STARTED] = time.monotonic()
         if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING"):
             download = self.cache.get(environ.get("PATH_INFO", ""))
-            if download is not None and not self._has_login_cookie(environ):
+            if (
+                download is not None
+                and self._security_headers is not None
+                and not self._has_login_cookie(environ)
+            ):
                 config = self.app.config
                 try:
                     response = frozen_response(
@@ -318,8 +331,16 @@ class FrozenDownloads:
                 except DamagedFile:
                     pass  # the view answers: 503, and the log says why
                 else:
+                    response.headers.extend(self._security_headers)
                     return response(environ, start_response)
-        return self.wsgi_app(environ, start_response)
+        return self.wsgi_app(environ, self._capture(start_response))
+
+    def _capture(self, start_response: StartResponse) -> StartResponse:
+        def capture(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            self._security_headers = [(k, v) for k, v in headers if k.lower() in SECURITY_HEADERS]
+            return start_response(status, headers, *args)
+
+        return capture
 
 
 #: Every process's caches (one an app), forgotten when a publication is committed.
