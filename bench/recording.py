@@ -41,6 +41,7 @@ import json
 import multiprocessing as mp
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -305,8 +306,8 @@ def server_times(log: Path, start: int, end: int | None = None) -> list[float]:
 # --------------------------------------------------------------------------- clients
 
 
-def _recorder_thread(base: str, recorder: dict, until: float, think: float, out: list) -> None:
-    console = Secretary(base, recorder)
+def _recorder_thread(console: Secretary, until: float, think: float, out: list) -> None:
+    item_id = console.setup["item_id"]
     while time.monotonic() < until:
         started = time.monotonic()
         try:
@@ -315,17 +316,27 @@ def _recorder_thread(base: str, recorder: dict, until: float, think: float, out:
             out.append(("error", str(exc), 0.0))
             console.refresh()
             continue
-        out.append((recorder["item_id"], sent, taken))
+        out.append((item_id, sent, taken))
         time.sleep(max(0.0, think - (time.monotonic() - started)))
 
 
 def recorders_process(base: str, recorders: list[dict], think: float, conn) -> None:
-    """The secretaries, one thread each: wait for "go" with the end time, then record."""
+    """The secretaries, one thread each: log in (before the clock starts: a login hashes
+    a password on purpose slowly), say "ready", wait for the end time, then record."""
+    consoles: list[Secretary] = []
+    logins = [
+        threading.Thread(target=lambda r=r: consoles.append(Secretary(base, r))) for r in recorders
+    ]
+    for thread in logins:
+        thread.start()
+    for thread in logins:
+        thread.join()
+    conn.send("ready")
     until = conn.recv()
     out: list = []
     threads = [
-        threading.Thread(target=_recorder_thread, args=(base, r, until, think, out))
-        for r in recorders
+        threading.Thread(target=_recorder_thread, args=(console, until, think, out))
+        for console in consoles
     ]
     for thread in threads:
         thread.start()
@@ -530,10 +541,10 @@ def run(args: argparse.Namespace) -> Results:
         )
         recorders.start()
         readers.start()
-        time.sleep(2)  # the processes import httpx and start
+        rec_parent.recv()  # logged in
         mark = log.stat().st_size
         cpu = {pid: cpu_seconds(pid) for pid in workers}
-        until = time.monotonic() + 3 + args.duration  # 3 s for the logins
+        until = time.monotonic() + args.duration
         rec_parent.send(until)
         read_parent.send(until)
         rss: dict[int, float] = {}
@@ -583,6 +594,7 @@ def run(args: argparse.Namespace) -> Results:
         stop(gunicorn)
         stop(uvicorn)
         drop_database(url, args.database_url)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def ms(value: float) -> str:
