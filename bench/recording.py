@@ -270,6 +270,16 @@ def start_gunicorn(url: str, folder: Path, port: int, workers: int, log: Path) -
     raise SystemExit("gunicorn did not start")
 
 
+def private_mb(pid: int) -> float:
+    """The process's private resident memory (USS: not shared with the master or the other
+    workers after the fork), in MB."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total / 1024
+
+
 def gunicorn_workers(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return [int(p) for p in children.read_text().split()] if children.exists() else []
@@ -448,6 +458,8 @@ class Results:
     reads_per_second: float = 0.0
     read_errors: int = 0
     rss_max_mb: dict[str, float] = field(default_factory=dict)
+    #: The largest private part of it (USS) of any worker.
+    private_max_mb: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     loadavg: list[float] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
@@ -548,10 +560,12 @@ def run(args: argparse.Namespace) -> Results:
         rec_parent.send(until)
         read_parent.send(until)
         rss: dict[int, float] = {}
+        private: dict[int, float] = {}
         while time.monotonic() < until:
             for pid in workers:
                 with contextlib.suppress(OSError):
                     rss[pid] = max(rss.get(pid, 0.0), rss_mb(pid))
+                    private[pid] = max(private.get(pid, 0.0), private_mb(pid))
             time.sleep(1)
         posts = rec_parent.recv()
         reads = read_parent.recv()
@@ -587,6 +601,9 @@ def run(args: argparse.Namespace) -> Results:
         for kind_name in ("gunicorn", "uvicorn"):
             pids = [pid for pid, name in workers.items() if name == kind_name]
             results.rss_max_mb[kind_name] = max((rss.get(pid, 0.0) for pid in pids), default=0)
+            results.private_max_mb[kind_name] = max(
+                (private.get(pid, 0.0) for pid in pids), default=0
+            )
             results.cpu_seconds[kind_name] = sum(cpu_used[pid] for pid in pids)
         results.loadavg = list(os.getloadavg())
         return results
@@ -628,7 +645,8 @@ def print_table(r: Results) -> None:
             print(f"  {sample}")
         for name, value in r.rss_max_mb.items():
             print(
-                f"{name} workers: max RSS {value:.0f} MB (target ≤ 150 MB);"
+                f"{name} workers: max RSS {value:.0f} MB (target ≤ 150 MB), private"
+                f" {r.private_max_mb[name]:.0f} MB;"
                 f" CPU {r.cpu_seconds[name]:.1f} s in all"
             )
         print(f"load average: {' '.join(f'{v:.2f}' for v in r.loadavg)}")

@@ -387,7 +387,10 @@ def recording_figures(r: dict[str, Any]) -> list[Figure]:
                 "",
                 None,
                 max(rss.values()) <= 150,
-                "sampled every second during the recording load; " + where,
+                "sampled every second during the recording load; private (USS) "
+                + ", ".join(f"{n} {v:.0f} MB" for n, v in r.get("private_max_mb", {}).items())
+                + "; "
+                + where,
             )
         )
     return figures
