@@ -309,7 +309,10 @@ class Secretary:
         response = self.client.post(path, data=data)
         taken = time.monotonic() - sent
         if response.status_code != 303:
-            raise ConsoleRefused(f"the console answered {response.status_code}")
+            self.position = "against" if self.position == "for" else "for"  # not recorded
+            message = re.search(r'id="console-message"[^>]*>([^<]*)<', response.text)
+            reason = message.group(1).strip() if message else ""
+            raise ConsoleRefused(f"the console answered {response.status_code} {reason}".strip())
         self.version += 1
         return sent, taken
 

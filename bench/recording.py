@@ -327,7 +327,8 @@ def _recorder_thread(console: Secretary, until: float, think: float, out: list) 
             console.refresh()
             continue
         out.append((item_id, sent, taken))
-        time.sleep(max(0.0, think - (time.monotonic() - started)))
+        now = time.monotonic()
+        time.sleep(max(0.0, min(think - (now - started), until - now)))
 
 
 def recorders_process(base: str, recorders: list[dict], think: float, conn) -> None:
@@ -369,7 +370,7 @@ def _reader_thread(base: str, paths: list[str], until: float, think: float, offs
             ok = False
         taken = time.monotonic() - started
         out.append((path, ok, taken))
-        time.sleep(max(0.0, think - taken))
+        time.sleep(max(0.0, min(think - taken, until - time.monotonic())))
 
 
 def readers_process(base: str, paths: list[str], count: int, think: float, conn) -> None:
