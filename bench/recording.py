@@ -323,8 +323,16 @@ def _recorder_thread(console: Secretary, until: float, think: float, out: list) 
         try:
             sent, taken = console.record()
         except (ConsoleRefused, httpx.HTTPError) as exc:
-            out.append(("error", str(exc), 0.0))
+            sent_version = console.version
             console.refresh()
+            out.append(
+                (
+                    "error",
+                    f"{exc} (vote {console.setup['vote_id']}: sent version {sent_version},"
+                    f" the page then showed {console.version})",
+                    0.0,
+                )
+            )
             continue
         out.append((item_id, sent, taken))
         now = time.monotonic()
@@ -458,6 +466,8 @@ class Results:
     reads: Summary | None = None
     reads_per_second: float = 0.0
     read_errors: int = 0
+    #: p50 and p99 of each path the readers fetch.
+    reads_by_path: dict[str, Summary] = field(default_factory=dict)
     rss_max_mb: dict[str, float] = field(default_factory=dict)
     #: The largest private part of it (USS) of any worker.
     private_max_mb: dict[str, float] = field(default_factory=dict)
@@ -599,6 +609,8 @@ def run(args: argparse.Namespace) -> Results:
         results.reads = Summary.of(read_ok)
         results.reads_per_second = len(read_ok) / args.duration
         results.read_errors = sum(1 for _, good, _ in reads if not good)
+        for path in paths:
+            results.reads_by_path[path] = Summary.of([t for p, ok, t in reads if p == path and ok])
         for kind_name in ("gunicorn", "uvicorn"):
             pids = [pid for pid, name in workers.items() if name == kind_name]
             results.rss_max_mb[kind_name] = max((rss.get(pid, 0.0) for pid in pids), default=0)
@@ -640,6 +652,8 @@ def print_table(r: Results) -> None:
     line(f"vote → every viewer ({r.viewers_connected} viewers)", r.delivery_all, "p99 ≤ 1 s")
     line("vote → its slowest viewer", r.delivery_slowest)
     line(f"readers: pages and PDFs ({r.reads_per_second:.0f} req/s)", r.reads)
+    for path, summary in r.reads_by_path.items():
+        line(f"  {path}", summary)
     if r.load_client is not None:
         print(f"errors: {r.load_errors} POSTs, {r.read_errors} reads; missed deliveries {r.missed}")
         for sample in r.error_samples:
