@@ -481,12 +481,18 @@ def run(args: argparse.Namespace) -> Results:
     url = create_database(args.database_url, folder)
     gunicorn = uvicorn = None
     try:
-        setup = prepare(url, folder, args.recorders)
+        # Two more items than recorders: one for the in-process measurement and one for the
+        # secretary alone, so that each recorder under load starts from a vote no one
+        # touched (a request for the position a party already has is accepted without a
+        # change, and the recorder's version would then be one ahead).
+        setup = prepare(url, folder, args.recorders + 2)
+        spare_in_process, spare_alone = setup["recorders"][-2:]
+        setup["recorders"] = setup["recorders"][: args.recorders]
         kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL, synchronous=FULL)"
         say = print if not args.json else (lambda *a, **k: print(*a, file=sys.stderr, **k))
         say(f"Protokol recording benchmark: {kind}; {os.cpu_count()} cores")
         floor = floor_commit(url)
-        in_process = measure_in_process(url, folder, setup["recorders"][0], args.alone)
+        in_process = measure_in_process(url, folder, spare_in_process, args.alone)
         say(f"in-process recording: p50 {in_process.wall.p50 * 1000:.1f} ms")
 
         log = folder / "access.log"
@@ -496,7 +502,7 @@ def run(args: argparse.Namespace) -> Results:
         gbase, ubase = f"http://127.0.0.1:{gport}", f"http://127.0.0.1:{uport}"
 
         # One secretary alone.
-        secretary = Secretary(gbase, setup["recorders"][1])
+        secretary = Secretary(gbase, spare_alone)
         secretary.run(10, 0.0)  # warm up
         mark = log.stat().st_size
         alone = [taken for _, taken in secretary.run(args.alone, 0.02)]
