@@ -259,13 +259,24 @@ def viewers_process(url: str, count: int, conn) -> None:
 # --------------------------------------------------------------------------- the secretary
 
 
+class ConsoleRefused(RuntimeError):
+    """The console did not accept a recording (not 303)."""
+
+
 def csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 class Secretary:
-    def __init__(self, base: str, setup: dict):
-        self.client = httpx.Client(base_url=base, timeout=30)
+    """A secretary on the console of one vote (`setup`: email, item_id, vote_id,
+    party_id): logs in, reads the CSRF token and the vote's version from the console
+    page, then toggles the party's position. `client` is a base URL (httpx over HTTP) or
+    a client with the same `get`/`post` (Flask's test client, in-process)."""
+
+    def __init__(self, client, setup: dict):
+        self.client = (
+            httpx.Client(base_url=client, timeout=30) if isinstance(client, str) else client
+        )
         self.setup = setup
         page = self.client.get("/login").text
         response = self.client.post(
@@ -276,6 +287,7 @@ class Secretary:
         self.position = "for"
 
     def refresh(self) -> None:
+        """Read the CSRF token and the vote's version from the console page."""
         html = self.client.get(f"/console/items/{self.setup['item_id']}").text
         self.token = csrf(html)
         vote_id = self.setup["vote_id"]
@@ -297,7 +309,10 @@ class Secretary:
         response = self.client.post(path, data=data)
         taken = time.monotonic() - sent
         if response.status_code != 303:
-            raise SystemExit(f"the console answered {response.status_code}")
+            self.position = "against" if self.position == "for" else "for"  # not recorded
+            message = re.search(r'id="console-message"[^>]*>([^<]*)<', response.text)
+            reason = message.group(1).strip() if message else ""
+            raise ConsoleRefused(f"the console answered {response.status_code} {reason}".strip())
         self.version += 1
         return sent, taken
 

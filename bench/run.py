@@ -14,8 +14,9 @@ Measured now:
   production set-up beside nginx serving the file statically, 304s, how soon a
   correction is served, and the memory of each gunicorn worker during the runs.
 
-Still to come (hooks below, printed as "not measured yet"): recording a vote under load,
-memory per worker under that load.
+- recording a vote (bench/recording.py): one secretary alone, and 20 recorders with 50
+  readers and 500 live viewers against gunicorn and uvicorn as deployed; the delay to the
+  viewers; the memory of every worker under that load.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import json
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -354,16 +356,104 @@ def measure_downloads(repeat: int, database_url: str) -> list[Figure]:
     return figures
 
 
-# --------------------------------------------------------------------------- to come
+# --------------------------------------------------------------------------- recording
 
 
-def pending(name: str, target: str, note: str) -> Callable[..., list[Figure]]:
-    """A measurement not implemented yet: a line in the table that says so."""
+def measure_recording(database_url: str, repeat: int, duration: float = 30) -> list[Figure]:
+    """Recording a vote (bench/recording.py, in its own process, with its own fresh
+    database of the same kind): the console POST alone and under the load of 20
+    recorders, 50 readers and 500 live viewers, the delay to the viewers, and the memory
+    of every worker process."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.recording",
+        "--json",
+        "--duration",
+        str(duration),
+        "--alone",
+        str(max(100, repeat * 10)),
+    ]
+    if database_url.startswith("postgresql"):
+        command += ["--database-url", database_url]
+    done = subprocess.run(
+        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:150]
+        return [Figure("Recording a vote", "p99 ≤ 50 ms", note=f"failed: {tail}")]
+    return recording_figures(json.loads(done.stdout.strip().splitlines()[-1]))
 
-    def measure(**_kwargs) -> list[Figure]:
-        return [Figure(name, target, note=f"not measured yet: {note}")]
 
-    return measure
+def recording_figures(r: dict[str, Any]) -> list[Figure]:
+    """The table's lines from bench.recording's JSON."""
+
+    def ms(value: float) -> str:
+        return f"{value * 1000:.1f} ms"
+
+    floor = r["floor"]
+    reference = f"INSERT+COMMIT p50 {ms(floor['p50'])}, p99 {ms(floor['p99'])}"
+    alone, inproc = r["alone_server"], r["in_process"]
+    where = (
+        f"{r['database']}; load average {r['loadavg'][0]:.1f}" if r["loadavg"] else r["database"]
+    )
+    figures = [
+        Figure(
+            "Recording a vote, one secretary alone (server time)",
+            "≤ 5 ms",
+            f"p50 {ms(alone['p50'])}, p99 {ms(alone['p99'])}",
+            reference,
+            alone["p50"] / floor["p50"],
+            alone["p50"] <= 0.005,
+            f"gunicorn access log; in-process (test client) p50 {ms(inproc['wall']['p50'])},"
+            f" CPU {ms(inproc['cpu_p50'])}, {inproc['statements']} SQL statements; {r['database']}",
+        )
+    ]
+    load = r.get("load_client")
+    if load:
+        figures.append(
+            Figure(
+                "Recording a vote (20 recorders, 50 readers, 500 viewers)",
+                "p99 ≤ 50 ms",
+                f"p50 {ms(load['p50'])}, p99 {ms(load['p99'])}",
+                reference,
+                load["p99"] / floor["p99"],
+                load["p99"] <= 0.050 and r["load_errors"] == 0,
+                f"{r['recordings']} POSTs, {r['load_errors']} refused; server time p50"
+                f" {ms(r['load_server']['p50'])}, p99 {ms(r['load_server']['p99'])};"
+                f" readers {r['reads_per_second']:.0f} req/s, p99 {ms(r['reads']['p99'])}; {where}",
+            )
+        )
+        slowest = r["delivery_slowest"]
+        every = r["delivery_all"]
+        figures.append(
+            Figure(
+                "  each vote to every live viewer",
+                "p99 ≤ 1 s",
+                f"p50 {ms(every['p50'])}, p99 {ms(every['p99'])}",
+                f"POST p99 {ms(load['p99'])}",
+                every["p99"] / load["p99"],
+                every["p99"] <= 1.0 and r["missed"] == 0,
+                f"{r['viewers_connected']} viewers, {every['count']} deliveries, missed"
+                f" {r['missed']}; slowest viewer of each vote p99 {ms(slowest['p99'])}",
+            )
+        )
+        rss = r["rss_max_mb"]
+        figures.append(
+            Figure(
+                "Memory per worker under load (max RSS)",
+                "≤ 150 MB",
+                ", ".join(f"{name} {value:.0f} MB" for name, value in rss.items()),
+                "",
+                None,
+                max(rss.values()) <= 150,
+                "sampled every second during the recording load; private (USS) "
+                + ", ".join(f"{n} {v:.0f} MB" for n, v in r.get("private_max_mb", {}).items())
+                + "; "
+                + where,
+            )
+        )
+    return figures
 
 
 #: Each measurement: (key, function(seed=..., repeat=..., database_url=...) -> figures).
@@ -373,25 +463,10 @@ MEASUREMENTS: list[tuple[str, Callable[..., list[Figure]]]] = [
         "downloads",
         lambda repeat, database_url, **_: measure_downloads(repeat, database_url),
     ),
-    (
-        "votes",
-        pending(
-            "Recording a vote (20 recorders, 50 readers, 500 viewers)",
-            "p99 ≤ 50 ms; to viewers ≤ 1 s; ≤ 5 ms alone",
-            "the live console under load",
-        ),
-    ),
+    ("votes", lambda repeat, database_url, **_: measure_recording(database_url, repeat)),
     (
         "pages",
         lambda repeat, database_url, **_: measure_public_pages(database_url, repeat),
-    ),
-    (
-        "memory",
-        pending(
-            "Memory per worker under load",
-            "≤ 150 MB RSS",
-            "sampled during the vote load test (during the downloads: among their figures)",
-        ),
     ),
 ]
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from meetings.locking import RecordLocked, is_locked
@@ -91,7 +92,15 @@ def _motion_or_404(motion_id: int) -> Motion:
 
 
 def _vote_or_404(vote_id: int) -> Vote:
-    vote = db.get_or_404(Vote, vote_id)
+    # One query for the vote and what every write to it reads (its motion, item and
+    # meeting), instead of one lazy load each.
+    vote = db.session.scalar(
+        sa.select(Vote)
+        .where(Vote.id == vote_id)
+        .options(joinedload(Vote.motion).joinedload(Motion.item).joinedload(AgendaItem.meeting))
+    )
+    if vote is None:
+        abort(404)
     require_body(vote.motion.item.meeting.body_id)
     return vote
 
@@ -202,8 +211,8 @@ def _render(item: AgendaItem, status: int = 200, **extra: Any):
     return render_template("minutes/console.html", **console_context(item, **extra)), status
 
 
-def _back(item: AgendaItem, anchor: str | None = None):
-    return redirect(url_for("console.item", item_id=item.id, _anchor=anchor), code=303)
+def _back(item_id: int, anchor: str | None = None):
+    return redirect(url_for("console.item", item_id=item_id, _anchor=anchor), code=303)
 
 
 def _refuse(item: AgendaItem, message: str, status: int, **extra: Any):
@@ -221,6 +230,8 @@ def _form_errors(form) -> str:
 def _write(item: AgendaItem, action, anchor: str | None = None):
     """Run one write; commit once; refuse with a clear message and 4xx on any domain
     error (nothing is half-saved)."""
+    # Read before the commit, which expires the item: reading it after would load it again.
+    item_id = item.id
     try:
         action()
         db.session.flush()
@@ -240,7 +251,7 @@ def _write(item: AgendaItem, action, anchor: str | None = None):
         return _refuse(item, str(exc), 409)
     except (VoteError, MotionError, RemarkError) as exc:
         return _refuse(item, str(exc), 400)
-    return _back(item, anchor)
+    return _back(item_id, anchor)
 
 
 # --------------------------------------------------------------------------- page

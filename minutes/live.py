@@ -315,53 +315,56 @@ def _write_events(session: Session) -> None:
         connection.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
+#: Read everything afresh (`populate_existing`): collections a service changed by key are
+#: current, and on PostgreSQL so is what committed before the advisory lock was granted.
+_FRESH = {"populate_existing": True}
+#: The statements of `_load`, built once: building the loader options and the statements'
+#: cache keys anew on every write cost as much as running them. Small collections are
+#: joined into their parent's query (one query, not two); the parties' and members'
+#: positions are loaded in a query each.
+_BODY_QUERY = (
+    sa.select(Body)
+    .where(Body.id == sa.bindparam("body_id"))
+    .options(
+        joinedload(Body.party_order),
+        selectinload(Body.seats).options(joinedload(Seat.member), joinedload(Seat.party)),
+    )
+    .execution_options(**_FRESH)
+)
+_MEETING_QUERY = (
+    sa.select(Meeting)
+    .where(Meeting.id == sa.bindparam("meeting_id"))
+    .options(joinedload(Meeting.attendance))
+    .execution_options(**_FRESH)
+)
+_ITEMS_QUERY = (
+    sa.select(AgendaItem)
+    .where(
+        AgendaItem.id.in_(sa.bindparam("item_ids", expanding=True)),
+        AgendaItem.meeting_id == sa.bindparam("meeting_id"),
+    )
+    .order_by(AgendaItem.position)
+    .options(
+        joinedload(AgendaItem.decision),
+        joinedload(AgendaItem.attendance),
+        joinedload(AgendaItem.motions).joinedload(Motion.vote).selectinload(Vote.party_votes),
+        joinedload(AgendaItem.motions).joinedload(Motion.vote).selectinload(Vote.member_votes),
+    )
+    .execution_options(**_FRESH)
+)
+
+
 def _load(
     session: Session, meeting: Meeting, item_ids: set[int]
 ) -> tuple[list[AgendaItem], list[Any]]:
     """Load what the snapshots read in a few queries (not one a seat, vote or party), and
-    afresh (`populate_existing`): collections a service changed by key are current, and on
-    PostgreSQL so is what committed before the advisory lock was granted."""
-    fresh = {"populate_existing": True}
+    afresh (`_FRESH`)."""
     # Held in `loaded` (returned): the session keeps unchanged rows only while referenced.
     loaded: list[Any] = []
-    loaded += (
-        session.execute(
-            sa.select(Body)
-            .where(Body.id == meeting.body_id)
-            .options(
-                joinedload(Body.party_order),
-                selectinload(Body.seats).options(joinedload(Seat.member), joinedload(Seat.party)),
-            )
-            .execution_options(**fresh)
-        )
-        .unique()
-        .scalars()
-        .all()
-    )
-    loaded += (
-        session.execute(
-            sa.select(Meeting)
-            .where(Meeting.id == meeting.id)
-            .options(selectinload(Meeting.attendance))
-            .execution_options(**fresh)
-        )
-        .scalars()
-        .all()
-    )
-    votes = selectinload(AgendaItem.motions).joinedload(Motion.vote)
+    loaded += session.execute(_BODY_QUERY, {"body_id": meeting.body_id}).unique().scalars().all()
+    loaded += session.execute(_MEETING_QUERY, {"meeting_id": meeting.id}).unique().scalars().all()
     items = list(
-        session.execute(
-            sa.select(AgendaItem)
-            .where(AgendaItem.id.in_(item_ids), AgendaItem.meeting_id == meeting.id)
-            .order_by(AgendaItem.position)
-            .options(
-                joinedload(AgendaItem.decision),
-                selectinload(AgendaItem.attendance),
-                votes.selectinload(Vote.party_votes),
-                votes.selectinload(Vote.member_votes),
-            )
-            .execution_options(**fresh)
-        )
+        session.execute(_ITEMS_QUERY, {"item_ids": sorted(item_ids), "meeting_id": meeting.id})
         .unique()
         .scalars()
     )
