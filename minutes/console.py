@@ -42,6 +42,7 @@ from motions.services import (
     move_motion,
     update_motion,
 )
+from protokol import idempotency
 from protokol.accounts.models import Role
 from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
@@ -233,9 +234,32 @@ def _write(item: AgendaItem, action, anchor: str | None = None):
     # Read before the commit, which expires the item: reading it after would load it again.
     item_id = item.id
     try:
+        key = idempotency.checked_key(request.form.get(idempotency.FIELD))
+    except idempotency.InvalidSubmissionKey:
+        return _refuse(item, _l("Formularen er ugyldig. Genindlæs siden, og prøv igen."), 400)
+    if key is not None and idempotency.is_done(key):
+        return _back(item_id, anchor)  # a retry of a saved write: show the state as saved
+    try:
         action()
+        if key is not None:
+            idempotency.record(key, current_user)
         db.session.flush()
         db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        if key is not None and idempotency.is_done(key):
+            return _back(item_id, anchor)  # the same submission, saved by a parallel request
+        raise
+    except sa.exc.OperationalError:
+        current_app.logger.exception("item %s: the write was not saved", item_id)
+        return _refuse(
+            item,
+            _l(
+                "Forbindelsen til databasen blev afbrudt, og intet blev gemt. Prøv igen; det"
+                " samme gemmes ikke to gange."
+            ),
+            503,
+        )
     except VoteConflict as exc:
         return _refuse(item, str(exc), 409)
     except StaleDataError:
