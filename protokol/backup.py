@@ -137,9 +137,9 @@ def create_backup(
     created_at = datetime.now(UTC).replace(microsecond=0)
     if destination.suffix != ".tar":
         destination = destination / f"protokol-backup-{created_at:%Y%m%dT%H%M%SZ}.tar"
-    if destination.exists():
-        raise BackupError(f"{destination} exists already")
     try:
+        if destination.exists():
+            raise BackupError(f"{destination} exists already")
         return _write_backup(engine, kind, folders, destination, created_at)
     except OSError as exc:
         raise BackupError(f"cannot write {destination}: {exc.strerror or exc}") from exc

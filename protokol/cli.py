@@ -259,7 +259,7 @@ def demo_command(if_empty: bool) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     default="-",
     help="File to write (default: standard output).",
 )
@@ -321,7 +321,7 @@ def import_command(file) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     required=True,
     help="File to write ('-' for standard output).",
 )

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from protokol.cli import demo_data
 from tests.protokol.test_fuzz_forms import fingerprint
 
-EXAMPLES = 12
+EXAMPLES = 25
 
 #: An argv word: a shell cannot pass NUL, but any other text, a lone surrogate included
 #: (Python decodes a non-UTF-8 argument with surrogateescape).
@@ -130,7 +130,10 @@ class Run:
 
 
 @pytest.fixture
-def run(app, runner, demo_id):
+def run(app, runner, demo_id, tmp_path, monkeypatch):
+    # A relative output path (`backup create -o 2`) lands in a scratch folder.
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     app.logger.disabled = True
     yield Run(runner)
     app.logger.disabled = False
