@@ -31,11 +31,19 @@ def _storage() -> Storage:
 def _key() -> str:
     digest = hashlib.sha256()
     parts: list[Any] = [current_user.get_id(), request.endpoint, sorted(request.view_args.items())]
-    parts += sorted((k, v) for k, v in request.form.items(multi=True) if k != "csrf_token")
+    # The CSRF token is left out (it may differ between two sends of a form), and so are
+    # passwords, which are not kept even as part of a hash.
+    parts += sorted(
+        (k, v)
+        for k, v in request.form.items(multi=True)
+        if k != "csrf_token" and "password" not in k
+    )
     for name, upload in sorted(request.files.items(multi=True)):
-        content = upload.stream.read()
+        content = hashlib.sha256()
+        for chunk in iter(lambda upload=upload: upload.stream.read(1 << 16), b""):
+            content.update(chunk)
         upload.stream.seek(0)
-        parts.append((name, upload.filename, hashlib.sha256(content).hexdigest()))
+        parts.append((name, upload.filename, content.hexdigest()))
     digest.update(repr(parts).encode("utf-8", "surrogatepass"))
     return f"protokol-resubmit/{digest.hexdigest()}"
 

@@ -28,12 +28,15 @@ from protokol.extensions import limiter
 from tests.protokol.test_access_matrix import build, routes, world  # noqa: F401
 
 #: Examples per POST route (each one is one or two requests).
-EXAMPLES = 6
+EXAMPLES = 10
 #: Routes whose success ends the session or the meeting's editable life; fuzzed last.
 LAST = ("accounts.logout", "lifecycle.", "admin.user_deactivate", "delete")
 
 #: Tables that record every change, a repeated one too (a move twice is two moves).
 HISTORY = {"audit_entries", "live_events"}
+
+#: Ids put into an address in place of a real one.
+OTHER_IDS = [0, 999_999, 2**31 - 1, 2**31, 2**63, 10**30]
 
 HOSTILE_TEXT = st.sampled_from(
     [
@@ -203,7 +206,9 @@ def submissions(fields: dict[str, list[str]]):
         max_size=3,
     )
     csrf = st.sampled_from(["valid"] * 8 + ["missing", "wrong"])
-    return st.tuples(real, extra, csrf, st.booleans())
+    # Now and then another id in the address: one that does not exist, or is huge.
+    other_id = st.one_of(st.none(), st.none(), st.none(), st.sampled_from(OTHER_IDS))
+    return st.tuples(real, extra, csrf, st.booleans(), other_id)
 
 
 def ordered(app):
@@ -236,7 +241,9 @@ class Run:
 
     def send(self, rule, role: str | None, url: str, submission) -> None:
         """Post one random submission and check the answer and the database."""
-        real, extra, csrf, twice = submission
+        real, extra, csrf, twice, other_id = submission
+        if other_id is not None and re.search(r"/\d+", url):
+            url = re.sub(r"/\d+", f"/{other_id}", url, count=1)
         self.become(role)
         pairs = list(real.items()) + [(k, v) for k, v in extra.items() if k not in real]
         if csrf == "valid":
