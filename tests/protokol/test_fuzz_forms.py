@@ -127,10 +127,11 @@ def encode(fields: list[tuple[str, str]]) -> bytes:
 
 
 def message_of(html: str) -> bool:
-    """Whether an error page says something: a field error, a banner, or a heading."""
+    """Whether a refusal says what is wrong: a field error, an error banner, or the error
+    page (its heading is the message, with "Fejlkode ...")."""
     return bool(
-        re.search(r'class="[^"]*(error|invalid|alert|flash|banner)[^"]*"', html)
-        or re.search(r"<h1[^>]*>[^<]+", html)
+        re.search(r'class="[^"]*\b(errors|field-error|has-error|flash-error)\b[^"]*"', html)
+        or ("Fejlkode" in html and re.search(r"<h1[^>]*>[^<]+", html))
     )
 
 
