@@ -47,6 +47,7 @@ from protokol.accounts.models import Role
 from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
 from protokol.extensions import db
+from protokol.resubmit import once
 from votes.forms import (
     BulkPositionForm,
     DecisionForm,
@@ -306,6 +307,7 @@ def _proposer(form: MotionForm) -> dict[str, Any]:
 
 @bp.post("/items/<int:item_id>/motions")
 @allow(*STAFF)
+@once
 def add_motion(item_id: int):
     """Roles: admin, the body's secretaries. File a motion (and open its vote)."""
     item = _item_or_404(item_id)
@@ -542,6 +544,7 @@ def _remark_or_404(remark_id: int) -> ProtocolRemark:
 
 @bp.post("/items/<int:item_id>/remarks")
 @allow(*STAFF)
+@once
 def add_protocol_remark(item_id: int):
     """Roles: admin, the body's secretaries. Record a protocol remark requested at the
     meeting (accepted into the minutes)."""

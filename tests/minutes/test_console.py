@@ -565,7 +565,7 @@ def test_locked_meeting_is_409(db, client, factories, item, url, send, open_vote
             f"{url}/motions",
             {
                 "kind": "amendment",
-                "text": "Forslag.",
+                "text": "Et andet forslag.",  # the fixture's own would be a repeat
                 "proposer": f"m:{factories.members['C 1'].id}",
             },
         ),
