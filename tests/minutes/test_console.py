@@ -703,7 +703,9 @@ def test_a_resubmitted_motion_is_saved_once(db, client, factories, url, send):
     assert send(f"{url}/motions", data).status_code == 303
     again = send(f"{url}/motions", data)
 
-    assert again.status_code == 303  # the console as saved, no error
+    # A redirect, no error: to the console as saved (the submission key), or back to the
+    # page with a note (protokol.resubmit, when the repeat reaches the same process).
+    assert again.status_code in (302, 303)
     assert motion_count(db) == 1
     fresh = submission_key(page(client, url), f"{url}/motions")
     assert fresh != key  # every page carries new keys
@@ -781,5 +783,5 @@ def test_a_lost_database_connection_saves_nothing_and_the_retry_saves_once(
     assert motion_count(db) == 0
     retried = send(f"{url}/motions", data)
     assert retried.status_code == 303
-    assert send(f"{url}/motions", data).status_code == 303
+    assert send(f"{url}/motions", data).status_code in (302, 303)  # a repeat: nothing added
     assert motion_count(db) == 1
