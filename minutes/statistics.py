@@ -12,16 +12,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 
-from meetings.models import AgendaItem, Body, Meeting, Party, Seat
+from meetings.models import (
+    AgendaItem,
+    Body,
+    ItemAttendance,
+    ItemPresence,
+    Meeting,
+    MeetingAttendance,
+    Party,
+    Seat,
+)
 from meetings.services import sort_parties
 from meetings.visibility import minutes_public_clause
 from minutes.models import ProtocolRemark, RemarkCoParty, RemarkKind, RemarkStatus
 from motions.models import Motion
 from protokol.extensions import db
-from votes.models import Outcome, PartyVote, Position, Vote
-from votes.services import tally
+from votes.models import MemberVote, PartyVote, Position, Vote
 
 
 @dataclass
@@ -62,55 +71,166 @@ def _period(query: sa.Select, start: date | None, end: date | None) -> sa.Select
     return query
 
 
+class _day_of(sa.sql.functions.FunctionElement):
+    """The calendar day of a naive local datetime column (`Meeting.date` in SQL)."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(_day_of)
+def _day_of_default(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+@compiles(_day_of, "sqlite")
+def _day_of_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+def _vote_counts(body: Body, start: date | None, end: date | None) -> sa.Select:
+    """Per party: the counted votes in the period in which its position is recorded, and
+    of those the ones on the majority's side — one aggregate statement that derives each
+    vote's outcome as `votes.services.tally` does: the members present for the item (the
+    body's seats on the meeting's day, the meeting's attendance, the item's exceptions),
+    each with their own position or else their party's, a simple majority of for against
+    against, and no outcome when no one present took a side."""
+    meetings = _period(
+        sa.select(Meeting.id, _day_of(Meeting.starts_at).label("day")).where(
+            Meeting.body_id == body.id, minutes_public_clause()
+        ),
+        start,
+        end,
+    ).cte("m")
+    votes = (
+        sa.select(
+            Vote.id.label("vote_id"),
+            AgendaItem.id.label("item_id"),
+            AgendaItem.meeting_id.label("meeting_id"),
+        )
+        .join(Motion, Vote.motion_id == Motion.id)
+        .join(AgendaItem, Motion.item_id == AgendaItem.id)
+        .join(meetings, AgendaItem.meeting_id == meetings.c.id)
+        .where(
+            AgendaItem.is_closed.is_(False),
+            Vote.is_open.is_(False),
+            Vote.is_without_vote.is_(False),
+        )
+        .cte("v")
+    )
+    # The seats held on the meeting's day; a member with two (a data error) keeps the
+    # later-starting one, as `seated_members` does.
+    seated = (
+        sa.select(
+            meetings.c.id.label("meeting_id"),
+            Seat.member_id,
+            Seat.party_id,
+            sa.func.row_number()
+            .over(
+                partition_by=(meetings.c.id, Seat.member_id),
+                order_by=(Seat.starts_on.desc(), Seat.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(
+            Seat,
+            sa.and_(
+                Seat.body_id == body.id,
+                Seat.starts_on <= meetings.c.day,
+                sa.or_(Seat.ends_on.is_(None), Seat.ends_on >= meetings.c.day),
+            ),
+        )
+        .where(meetings.c.id.in_(sa.select(votes.c.meeting_id)))
+        .cte("s")
+    )
+    items = sa.select(votes.c.item_id, votes.c.meeting_id).distinct().cte("i")
+    present = (
+        sa.select(items.c.item_id, seated.c.member_id, seated.c.party_id)
+        .join(seated, sa.and_(seated.c.meeting_id == items.c.meeting_id, seated.c.rank == 1))
+        .outerjoin(
+            ItemAttendance,
+            sa.and_(
+                ItemAttendance.item_id == items.c.item_id,
+                ItemAttendance.member_id == seated.c.member_id,
+            ),
+        )
+        .outerjoin(
+            MeetingAttendance,
+            sa.and_(
+                MeetingAttendance.meeting_id == items.c.meeting_id,
+                MeetingAttendance.member_id == seated.c.member_id,
+            ),
+        )
+        .where(
+            sa.case(
+                (
+                    ItemAttendance.id.is_not(None),
+                    ItemAttendance.presence == ItemPresence.PRESENT,
+                ),
+                else_=sa.func.coalesce(MeetingAttendance.is_present, sa.false()),
+            )
+        )
+        .cte("p")
+    )
+    member_vote = sa.orm.aliased(MemberVote)
+    party_vote = sa.orm.aliased(PartyVote)
+    position = sa.func.coalesce(
+        sa.cast(member_vote.position, sa.String), sa.cast(party_vote.position, sa.String)
+    )
+
+    def side(*values: str) -> sa.ColumnElement[int]:
+        return sa.func.sum(sa.case((position.in_(values), 1), else_=0))
+
+    counts = (
+        sa.select(
+            votes.c.vote_id,
+            side(Position.FOR).label("n_for"),
+            side(Position.AGAINST).label("n_against"),
+            side(*(p.value for p in Position)).label("n_sides"),
+        )
+        .join(present, present.c.item_id == votes.c.item_id)
+        .outerjoin(
+            member_vote,
+            sa.and_(
+                member_vote.vote_id == votes.c.vote_id,
+                member_vote.member_id == present.c.member_id,
+            ),
+        )
+        .outerjoin(
+            party_vote,
+            sa.and_(
+                party_vote.vote_id == votes.c.vote_id,
+                party_vote.party_id == present.c.party_id,
+            ),
+        )
+        .group_by(votes.c.vote_id)
+        .cte("c")
+    )
+    majority = sa.case(
+        (counts.c.n_for > counts.c.n_against, Position.FOR.value), else_=Position.AGAINST.value
+    )
+    return (
+        sa.select(
+            PartyVote.party_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((sa.cast(PartyVote.position, sa.String) == majority, 1), else_=0)),
+        )
+        .join(counts, counts.c.vote_id == PartyVote.vote_id)
+        .where(counts.c.n_sides > 0)
+        .group_by(PartyVote.party_id)
+    )
+
+
 def party_records(
     body: Body, start: date | None = None, end: date | None = None
 ) -> list[PartyRecord]:
     """Each party's record in `body` between `start` and `end` (inclusive; None: open),
-    in the body's party order; parties without votes or remarks in the period left out."""
-    votes = db.session.scalars(
-        _period(
-            sa.select(Vote)
-            .join(Motion, Vote.motion_id == Motion.id)
-            .join(AgendaItem, Motion.item_id == AgendaItem.id)
-            .join(Meeting, AgendaItem.meeting_id == Meeting.id)
-            .where(
-                Meeting.body_id == body.id,
-                minutes_public_clause(),
-                AgendaItem.is_closed.is_(False),
-                Vote.is_open.is_(False),
-                Vote.is_without_vote.is_(False),
-            ),
-            start,
-            end,
-        )
-        .order_by(Vote.id)
-        .options(
-            selectinload(Vote.party_votes).selectinload(PartyVote.party),
-            selectinload(Vote.member_votes),
-            selectinload(Vote.motion)
-            .selectinload(Motion.item)
-            .options(
-                selectinload(AgendaItem.attendance),
-                selectinload(AgendaItem.meeting).selectinload(Meeting.attendance),
-            ),
-        )
-    ).all()
-    if votes:
-        load_seats(body)
-    records: dict[int, PartyRecord] = {}
-
-    def record(party: Party) -> PartyRecord:
-        return records.setdefault(party.id, PartyRecord(party))
-
-    for vote in votes:
-        outcome = tally(vote).outcome
-        if outcome is None:
-            continue
-        majority = Position.FOR if outcome == Outcome.ADOPTED else Position.AGAINST
-        for party_vote in vote.party_votes:
-            entry = record(party_vote.party)
-            entry.votes += 1
-            entry.with_majority += party_vote.position == majority
+    in the body's party order; parties without votes or remarks in the period left out.
+    Three aggregate statements and one for the parties, however many votes."""
+    vote_counts = {
+        party_id: (int(n), int(with_majority or 0))
+        for party_id, n, with_majority in db.session.execute(_vote_counts(body, start, end))
+    }
 
     remark_filter = (
         Meeting.body_id == body.id,
@@ -142,9 +262,12 @@ def party_records(
         for party_id, n in db.session.execute(_period(query, start, end)):
             if party_id is not None:
                 counts[party_id] = counts.get(party_id, 0) + n
-    if counts:
-        parties = db.session.scalars(sa.select(Party).where(Party.id.in_(list(counts))))
-        for party in parties:
-            record(party).remarks = counts[party.id]
-    ordered = sort_parties(body, [r.party for r in records.values()])
-    return [records[p.id] for p in ordered]
+    ids = set(vote_counts) | set(counts)
+    if not ids:
+        return []
+    parties = db.session.scalars(sa.select(Party).where(Party.id.in_(ids))).all()
+    records = {}
+    for party in parties:
+        n, with_majority = vote_counts.get(party.id, (0, 0))
+        records[party.id] = PartyRecord(party, n, with_majority, counts.get(party.id, 0))
+    return [records[p.id] for p in sort_parties(body, parties)]
