@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from meetings.models import (
     AgendaItem,
@@ -51,16 +52,19 @@ class PartyRecord:
         return self.with_majority / self.votes if self.votes else None
 
 
-def load_seats(body: Body) -> None:
-    """Load the body's seats with their members and parties in two queries, for the
-    tallies that follow (each looks up who sits in the body)."""
-    db.session.scalars(
-        sa.select(Body)
-        .where(Body.id == body.id)
-        .options(
-            selectinload(Body.seats).options(selectinload(Seat.member), selectinload(Seat.party))
+def load_seats(body: Body, day: date | None = None) -> None:
+    """Load the body's seats with their members and parties in one query, for the tallies
+    that follow (each looks up who sits in the body). With `day`, only the seats held on
+    that day: `body.seats` then holds those alone (enough for one meeting's tallies)."""
+    query = sa.select(Seat).where(Seat.body_id == body.id)
+    if day is not None:
+        query = query.where(
+            Seat.starts_on <= day, sa.or_(Seat.ends_on.is_(None), Seat.ends_on >= day)
         )
+    seats = db.session.scalars(
+        query.order_by(Seat.id).options(joinedload(Seat.member), joinedload(Seat.party))
     ).all()
+    set_committed_value(body, "seats", seats)
 
 
 def _period(query: sa.Select, start: date | None, end: date | None) -> sa.Select:
