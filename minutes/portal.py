@@ -196,8 +196,8 @@ def _party_figures(body: Body, start: date | None, end: date | None) -> dict[str
 @allow(PUBLIC)
 def body(body_id: int) -> str:
     """Roles: everyone. A body's meetings in a year (`?year=`), and per party over a period
-    (`?from=ÅÅÅÅ-MM-DD&to=ÅÅÅÅ-MM-DD`) how often it voted with the majority and how many
-    protocol remarks it filed, in published minutes."""
+    (`?from=ÅÅÅÅ-MM-DD&to=ÅÅÅÅ-MM-DD`; without them the year shown) how often it voted
+    with the majority and how many protocol remarks it filed, in published minutes."""
     body = db.session.scalar(
         sa.select(Body).where(Body.id == body_id).options(selectinload(Body.party_order))
     )
@@ -220,6 +220,11 @@ def body(body_id: int) -> str:
             )
             .order_by(Meeting.starts_at, Meeting.id)
         ).all()
+    # The parties' figures cover the period asked for, else the year shown (all years at
+    # once would cost seconds on a body with thousands of votes).
+    period_start, period_end = start, end
+    if start is None and end is None and year is not None:
+        period_start, period_end = date(year, 1, 1), date(year, 12, 31)
     return render_template(
         "portal/body.html",
         body=body,
@@ -228,7 +233,9 @@ def body(body_id: int) -> str:
         meetings=meetings,
         start=start,
         end=end,
-        **_party_figures(body, start, end),
+        period_start=period_start,
+        period_end=period_end,
+        **_party_figures(body, period_start, period_end),
     )
 
 

@@ -175,6 +175,9 @@ def _vote_counts(body: Body, start: date | None, end: date | None) -> sa.Select:
             )
         )
         .cte("p")
+        # Made once (SQLite would otherwise fold it into the join below and look the
+        # seats up per vote by rank alone: quadratic on a large record).
+        .prefix_with("MATERIALIZED")
     )
     member_vote = sa.orm.aliased(MemberVote)
     party_vote = sa.orm.aliased(PartyVote)
