@@ -142,7 +142,7 @@ def sample_pages() -> list[tuple[str, str, float, str]]:
             "Body year list",
             f"/bodies/{meeting.body_id}?year={year}",
             PAGE_TARGET,
-            f"{year_meetings} meetings in {year}, party figures of all years",
+            f"{year_meetings} meetings in {year}, party figures of {year}",
         ),
         (
             f"Search, common word ({COMMON_WORD})",
