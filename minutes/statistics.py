@@ -8,8 +8,10 @@ accepted remarks.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -92,20 +94,38 @@ def _day_of_sqlite(element, compiler, **kw):
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
-def _vote_counts(body: Body, start: date | None, end: date | None) -> sa.Select:
+def _vote_counts(
+    body: Body, start: date | None, end: date | None
+) -> tuple[sa.Select, dict[str, Any]]:
+    """The statement of `_vote_counts_statement` and the values to run it with."""
+    values: dict[str, Any] = {"body_id": body.id}
+    if start is not None:
+        values["period_start"] = datetime.combine(start, time.min)
+    if end is not None:
+        values["period_end"] = datetime.combine(end + timedelta(days=1), time.min)
+    return _vote_counts_statement(start is not None, end is not None), values
+
+
+@functools.cache
+def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
     """Per party: the counted votes in the period in which its position is recorded, and
     of those the ones on the majority's side — one aggregate statement that derives each
     vote's outcome as `votes.services.tally` does: the members present for the item (the
     body's seats on the meeting's day, the meeting's attendance, the item's exceptions),
     each with their own position or else their party's, a simple majority of for against
     against, and no outcome when no one present took a side."""
-    meetings = _period(
-        sa.select(Meeting.id, _day_of(Meeting.starts_at).label("day")).where(
-            Meeting.body_id == body.id, minutes_public_clause()
-        ),
-        start,
-        end,
-    ).cte("m")
+    body_id = sa.bindparam("body_id", type_=sa.Integer)
+    meetings = sa.select(Meeting.id, _day_of(Meeting.starts_at).label("day")).where(
+        Meeting.body_id == body_id, minutes_public_clause()
+    )
+    # Built once per shape (building it costs more than running it for a year).
+    if has_start:
+        meetings = meetings.where(
+            Meeting.starts_at >= sa.bindparam("period_start", type_=sa.DateTime)
+        )
+    if has_end:
+        meetings = meetings.where(Meeting.starts_at < sa.bindparam("period_end", type_=sa.DateTime))
+    meetings = meetings.cte("m")
     votes = (
         sa.select(
             Vote.id.label("vote_id"),
@@ -139,7 +159,7 @@ def _vote_counts(body: Body, start: date | None, end: date | None) -> sa.Select:
         .join(
             Seat,
             sa.and_(
-                Seat.body_id == body.id,
+                Seat.body_id == body_id,
                 Seat.starts_on <= meetings.c.day,
                 sa.or_(Seat.ends_on.is_(None), Seat.ends_on >= meetings.c.day),
             ),
@@ -236,7 +256,7 @@ def party_records(
     Three aggregate statements and one for the parties, however many votes."""
     vote_counts = {
         party_id: (int(n), int(with_majority or 0))
-        for party_id, n, with_majority in db.session.execute(_vote_counts(body, start, end))
+        for party_id, n, with_majority in db.session.execute(*_vote_counts(body, start, end))
     }
 
     remark_filter = (
