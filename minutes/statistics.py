@@ -199,28 +199,51 @@ def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
         # seats up per vote by rank alone: quadratic on a large record).
         .prefix_with("MATERIALIZED")
     )
-    member_vote = sa.orm.aliased(MemberVote)
-    party_vote = sa.orm.aliased(PartyVote)
-    position = sa.func.coalesce(
-        sa.cast(member_vote.position, sa.String), sa.cast(party_vote.position, sa.String)
+    # Each vote's sides, by party rather than member: a party's position counts once for
+    # each of its members present, then each present member with a position of their own
+    # moves from the party's side to their own.
+    by_party = (
+        sa.select(present.c.item_id, present.c.party_id, sa.func.count().label("n"))
+        .where(present.c.party_id.is_not(None))
+        .group_by(present.c.item_id, present.c.party_id)
+        .cte("pc")
     )
-
-    def side(*values: str) -> sa.ColumnElement[int]:
-        return sa.func.sum(sa.case((position.in_(values), 1), else_=0))
-
-    counts = (
+    # The party votes of the votes counted, fetched once by vote (for the sides and for the
+    # per-party totals at the end).
+    party_votes = (
         sa.select(
             votes.c.vote_id,
-            side(Position.FOR).label("n_for"),
-            side(Position.AGAINST).label("n_against"),
-            side(*(p.value for p in Position)).label("n_sides"),
+            votes.c.item_id,
+            PartyVote.party_id,
+            sa.cast(PartyVote.position, sa.String).label("position"),
         )
-        .join(present, present.c.item_id == votes.c.item_id)
-        .outerjoin(
-            member_vote,
+        .join(PartyVote, PartyVote.vote_id == votes.c.vote_id)
+        .cte("pv")
+        .prefix_with("MATERIALIZED")
+    )
+    party_vote = sa.orm.aliased(PartyVote)
+    member_vote = sa.orm.aliased(MemberVote)
+    party_side = sa.select(
+        party_votes.c.vote_id, party_votes.c.position, by_party.c.n.label("n")
+    ).join(
+        by_party,
+        sa.and_(
+            by_party.c.item_id == party_votes.c.item_id,
+            by_party.c.party_id == party_votes.c.party_id,
+        ),
+    )
+    own = (
+        sa.select(
+            votes.c.vote_id,
+            sa.cast(member_vote.position, sa.String).label("own"),
+            sa.cast(party_vote.position, sa.String).label("party"),
+        )
+        .join(member_vote, member_vote.vote_id == votes.c.vote_id)
+        .join(
+            present,
             sa.and_(
-                member_vote.vote_id == votes.c.vote_id,
-                member_vote.member_id == present.c.member_id,
+                present.c.item_id == votes.c.item_id,
+                present.c.member_id == member_vote.member_id,
             ),
         )
         .outerjoin(
@@ -230,7 +253,25 @@ def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
                 party_vote.party_id == present.c.party_id,
             ),
         )
-        .group_by(votes.c.vote_id)
+        .cte("o")
+    )
+    sides = sa.union_all(
+        party_side,
+        sa.select(own.c.vote_id, own.c.own, sa.literal(1)),
+        sa.select(own.c.vote_id, own.c.party, sa.literal(-1)).where(own.c.party.is_not(None)),
+    ).subquery("sides")
+
+    def side(*values: str) -> sa.ColumnElement[int]:
+        return sa.func.sum(sa.case((sides.c.position.in_(values), sides.c.n), else_=0))
+
+    counts = (
+        sa.select(
+            sides.c.vote_id,
+            side(Position.FOR).label("n_for"),
+            side(Position.AGAINST).label("n_against"),
+            side(*(p.value for p in Position)).label("n_sides"),
+        )
+        .group_by(sides.c.vote_id)
         .cte("c")
     )
     majority = sa.case(
@@ -238,13 +279,13 @@ def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
     )
     return (
         sa.select(
-            PartyVote.party_id,
+            party_votes.c.party_id,
             sa.func.count(),
-            sa.func.sum(sa.case((sa.cast(PartyVote.position, sa.String) == majority, 1), else_=0)),
+            sa.func.sum(sa.case((party_votes.c.position == majority, 1), else_=0)),
         )
-        .join(counts, counts.c.vote_id == PartyVote.vote_id)
+        .join(counts, counts.c.vote_id == party_votes.c.vote_id)
         .where(counts.c.n_sides > 0)
-        .group_by(PartyVote.party_id)
+        .group_by(party_votes.c.party_id)
     )
 
 
