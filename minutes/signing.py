@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -61,5 +62,8 @@ def sign_pdf(
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
     )
-    output = signers.sign_pdf(writer, metadata, signer=signer)
+    # pyHanko signs with asyncio.run(), which refuses to run inside a thread whose event
+    # loop is running (an ASGI server's, or a test's): sign in a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        output = pool.submit(signers.sign_pdf, writer, metadata, signer=signer).result()
     return output.getvalue()

@@ -135,3 +135,22 @@ def test_a_wrong_passphrase_is_a_clear_error(signing_key):
         load_signer(str(p12), "forkert")
     with pytest.raises(SigningKeyError, match="cannot read"):
         load_signer(str(p12.with_name("missing.p12")), PASSPHRASE)
+
+
+def test_signing_works_inside_a_running_event_loop(signing_key, tmp_path):
+    """Under an ASGI server (or Playwright's sync API) the thread has a running loop."""
+    import asyncio
+
+    from minutes.pdf import _para
+    from minutes.signing import sign_pdf
+    from tests.minutes.test_pdf_text import render
+
+    p12, pem = signing_key
+    data = render([_para("Beslutningsprotokol")])
+
+    async def inside() -> bytes:
+        return sign_pdf(data, load_signer(str(p12), PASSPHRASE))
+
+    signed = asyncio.run(inside())
+
+    assert signature_status(signed, pem)[1].bottom_line
