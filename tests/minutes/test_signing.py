@@ -77,10 +77,16 @@ def signing_key(tmp_path):
 
 
 def signature_status(data: bytes, pem):
+    """The signature and its validation status. pyHanko validates with asyncio.run(), so in
+    a thread of its own (after the browser tests, Playwright's loop runs in this one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     reader = PdfFileReader(io.BytesIO(data))
     (signature,) = reader.embedded_signatures
     context = ValidationContext(trust_roots=[load_cert_from_pemder(str(pem))])
-    return signature, validate_pdf_signature(signature, context)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(validate_pdf_signature, signature, context).result()
+    return signature, status
 
 
 def test_published_minutes_are_signed_with_the_configured_key(
@@ -140,6 +146,7 @@ def test_a_wrong_passphrase_is_a_clear_error(signing_key):
 def test_signing_works_inside_a_running_event_loop(signing_key, tmp_path):
     """Under an ASGI server (or Playwright's sync API) the thread has a running loop."""
     import asyncio
+    import threading
 
     from minutes.pdf import _para
     from minutes.signing import sign_pdf
@@ -148,9 +155,16 @@ def test_signing_works_inside_a_running_event_loop(signing_key, tmp_path):
     p12, pem = signing_key
     data = render([_para("Beslutningsprotokol")])
 
-    async def inside() -> bytes:
-        return sign_pdf(data, load_signer(str(p12), PASSPHRASE))
+    signed: list[bytes] = []
 
-    signed = asyncio.run(inside())
+    def server() -> None:  # a thread of its own, whatever loop runs in the test's thread
+        async def handler() -> None:
+            signed.append(sign_pdf(data, load_signer(str(p12), PASSPHRASE)))
 
-    assert signature_status(signed, pem)[1].bottom_line
+        asyncio.run(handler())
+
+    thread = threading.Thread(target=server)
+    thread.start()
+    thread.join()
+
+    assert signature_status(signed[0], pem)[1].bottom_line
