@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -227,15 +228,25 @@ def _form_errors(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _write(item: AgendaItem, action, anchor: str | None = None):
+def _write(item: AgendaItem, action, anchor: str | None = None, *, again: bool = True):
     """Run one write; commit once; refuse with a clear message and 4xx on any domain
-    error (nothing is half-saved)."""
+    error (nothing is half-saved).
+
+    A write that loses a race to insert the same row as another request (two secretaries
+    opening one vote, or giving an item its first decision, at the same moment; a double
+    click) breaks a unique constraint: it is rolled back and run once more on the state as
+    saved, where it finds that row, as it would have a moment later."""
     # Read before the commit, which expires the item: reading it after would load it again.
     item_id = item.id
     try:
         action()
         db.session.flush()
         db.session.commit()
+    except IntegrityError:
+        if not again:
+            raise
+        db.session.rollback()
+        return _write(item, action, anchor, again=False)
     except VoteConflict as exc:
         return _refuse(item, str(exc), 409)
     except StaleDataError:
