@@ -36,17 +36,22 @@ class MeetingInSession:
     """The ids the clients need."""
 
     meeting_id: int
-    #: (item id, item number, vote id) of each item, one open vote each.
+    #: (item id, item number, vote id) of each item with one open vote.
     votes: list[tuple[int, int, int]]
+    #: (item id, motion id) of each item with one motion and no vote yet, nor a decision.
+    unopened: list[tuple[int, int]]
     #: Party letter → id.
     parties: dict[str, int]
     #: The secretaries' e-mail addresses.
     secretaries: list[str]
 
 
-def prepare_meeting(url: str, folder: Path, *, votes: int, secretaries: int) -> MeetingInSession:
+def prepare_meeting(
+    url: str, folder: Path, *, votes: int, secretaries: int, unopened: int = 0
+) -> MeetingInSession:
     """A meeting in session of the tests' committee with `votes` items, each with one
-    motion whose vote is open, and `secretaries` secretaries of the committee."""
+    motion whose vote is open, then `unopened` items with a motion whose vote is not
+    open yet, and `secretaries` secretaries of the committee."""
     from protokol.accounts.models import Role
     from protokol.accounts.services import create_user
     from tests.factories import Factories
@@ -60,6 +65,10 @@ def prepare_meeting(url: str, folder: Path, *, votes: int, secretaries: int) -> 
             item = factories.item(meeting, number, title=f"Punkt {number}")
             vote = factories.vote(factories.motion(item, party="C"), is_open=True)
             items.append((item.id, item.number, vote.id))
+        waiting = []
+        for number in range(votes + 1, votes + unopened + 1):
+            item = factories.item(meeting, number, title=f"Punkt {number}")
+            waiting.append((item.id, factories.motion(item, party="C").id))
         emails = []
         for n in range(1, secretaries + 1):
             user = create_user(
@@ -72,7 +81,7 @@ def prepare_meeting(url: str, folder: Path, *, votes: int, secretaries: int) -> 
             emails.append(user.email)
         parties = {letter: factories.party(letter).id for letter in PARTIES}
         _db.session.commit()
-        result = MeetingInSession(meeting.id, items, parties, emails)
+        result = MeetingInSession(meeting.id, items, waiting, parties, emails)
         _db.session.remove()
         _db.engine.dispose()
     return result
@@ -220,45 +229,55 @@ class Console:
 # --------------------------------------------------------------------------- the record
 
 
-def stored_votes(url: str) -> dict[int, tuple[int, dict[int, str]]]:
-    """Each vote as stored: vote id → (version, party id → position)."""
+def query(url: str, sql: str) -> list[tuple]:
+    """The rows of one query, on a connection of its own."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            votes = {v: (version, {}) for v, version in conn.execute(sa.text(
-                "SELECT id, version FROM votes"))}  # fmt: skip
-            for vote_id, party_id, position in conn.execute(
-                sa.text("SELECT vote_id, party_id, position FROM party_votes")
-            ):
-                votes[vote_id][1][party_id] = str(position).lower()
+            return [tuple(row) for row in conn.execute(sa.text(sql))]
     finally:
         engine.dispose()
+
+
+def stored_votes(url: str) -> dict[int, tuple[int, dict[int, str]]]:
+    """Each vote as stored: vote id → (version, party id → position)."""
+    votes: dict[int, tuple[int, dict[int, str]]] = {
+        vote_id: (version, {}) for vote_id, version in query(url, "SELECT id, version FROM votes")
+    }
+    for vote_id, party_id, position in query(
+        url, "SELECT vote_id, party_id, position FROM party_votes"
+    ):
+        votes[vote_id][1][party_id] = str(position).lower()
     return votes
+
+
+def audit_trail(url: str, entity: str) -> list[tuple[str, int, dict | None, dict | None]]:
+    """The audit trail's entries for one table, in order: (action, row id, before, after)."""
+    from protokol.audit import AuditEntry
+
+    table = AuditEntry.__table__
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            entries = conn.execute(
+                sa.select(table.c.action, table.c.entity_id, table.c.before, table.c.after)
+                .where(table.c.entity == entity)
+                .order_by(table.c.id)
+            ).all()
+    finally:
+        engine.dispose()
+    return [(str(getattr(a, "value", a)).lower(), i, b, c) for a, i, b, c in entries]
 
 
 def party_vote_trail(url: str) -> dict[int, list[tuple[str, int, str]]]:
     """The audit trail's entries for party positions, per vote, in order:
     (action, party id, position after: "" for a delete)."""
-    from protokol.audit import AuditEntry
-
-    table = AuditEntry.__table__
-    engine = sa.create_engine(url)
     rows = {}  # party_votes id → (vote id, party id)
     trail: dict[int, list[tuple[str, int, str]]] = {}
-    try:
-        with engine.connect() as conn:
-            entries = conn.execute(
-                sa.select(table.c.action, table.c.entity_id, table.c.after)
-                .where(table.c.entity == "party_votes")
-                .order_by(table.c.id)
-            )
-            for action, entity_id, after in entries:
-                action = str(getattr(action, "value", action)).lower()
-                if action == "create":
-                    rows[entity_id] = (after["vote_id"], after["party_id"])
-                vote_id, party_id = rows[entity_id]
-                position = "" if action == "delete" else after["position"]
-                trail.setdefault(vote_id, []).append((action, party_id, position))
-    finally:
-        engine.dispose()
+    for action, entity_id, _before, after in audit_trail(url, "party_votes"):
+        if action == "create":
+            rows[entity_id] = (after["vote_id"], after["party_id"])
+        vote_id, party_id = rows[entity_id]
+        position = "" if action == "delete" else after["position"]
+        trail.setdefault(vote_id, []).append((action, party_id, position))
     return trail

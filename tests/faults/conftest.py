@@ -32,9 +32,9 @@ def own_database(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def meeting_in_session(own_database: str, tmp_path: Path):
-    """prepare(votes=…, secretaries=…) → MeetingInSession on `own_database`."""
+    """prepare(votes=…, secretaries=…, unopened=…) → MeetingInSession on `own_database`."""
 
-    def prepare(votes: int, secretaries: int) -> MeetingInSession:
-        return prepare_meeting(own_database, tmp_path, votes=votes, secretaries=secretaries)
+    def prepare(**counts: int) -> MeetingInSession:
+        return prepare_meeting(own_database, tmp_path, **counts)
 
     return prepare

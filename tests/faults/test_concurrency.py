@@ -5,6 +5,9 @@ workers, deploy/gunicorn.conf.py), on SQLite (WAL, synchronous=FULL) or PostgreS
 - `PAIRS` pairs of secretaries race on one vote and one party (each of a pair sets
   positions the other never sets, so every save the server acknowledges changes the
   record); optimistic locking answers the loser 409 with the newer state;
+- a pair of secretaries opens the vote on the same motion, and then gives the item its
+  first decision, at the same instant (`DOUBLE` items; as two colleagues, or a double
+  click): both must be answered as saved, and each row exists once;
 - `READERS` clients read the console page, the public meeting and item pages and the
   live page.
 
@@ -30,11 +33,22 @@ import sqlalchemy as sa
 
 from protokol.audit import verify_chain
 from tests.asgi_servers import gunicorn_server
-from tests.faults.clients import Console, Log, faults_in, login, party_vote_trail, stored_votes
+from tests.faults.clients import (
+    Console,
+    Log,
+    audit_trail,
+    csrf,
+    faults_in,
+    login,
+    party_vote_trail,
+    query,
+    stored_votes,
+)
 
 OWN = 12
 PAIRS = 2
-READERS = 20 - OWN - 2 * PAIRS
+DOUBLE = 6
+READERS = 20 - OWN - 2 * PAIRS - 2
 ACCOUNTS = 4
 #: How long the clients run, and the most requests a client sends.
 SECONDS = 8.0
@@ -74,6 +88,27 @@ def racer(
         console.record(party, rng.choice([p for p in positions if p != shown]))
 
 
+def double_clicker(
+    base: str, cookies: httpx.Cookies, items: list[tuple[int, int]], side: int, barrier, log: Log
+) -> None:
+    """With the other of the pair, item by item: open the vote on the item's motion, then
+    set the item's decision, each at the same instant as the other (`barrier`)."""
+    with httpx.Client(base_url=base, cookies=cookies, timeout=30) as client:
+        token = csrf(client.get(f"/console/items/{items[0][0]}").text)
+        for item_id, motion_id in items:
+            for path, data in (
+                (f"/console/motions/{motion_id}/vote", {}),
+                (f"/console/items/{item_id}/decision", {"result_text": f"Vedtaget ({side})."}),
+            ):
+                barrier.wait(timeout=60)
+                response = client.post(path, data={"csrf_token": token, **data})
+                log.requests += 1
+                if response.status_code != 303:
+                    log.faults.append(faults_in(response) or f"POST {path}: {response.status_code}")
+                else:
+                    log.acknowledged.append((item_id, motion_id, path, side, time.monotonic()))
+
+
 def reader(base: str, cookies: httpx.Cookies, paths: list[str], log: Log, until: float) -> None:
     with httpx.Client(base_url=base, cookies=cookies, timeout=30) as client:
         n = 0
@@ -97,7 +132,7 @@ def guarded(log: Log, run: Callable[[float], None], until: float) -> None:
 
 
 def test_twenty_clients_record_and_read_one_meeting(meeting_in_session, own_database, tmp_path):
-    setup = meeting_in_session(votes=OWN + PAIRS, secretaries=ACCOUNTS)
+    setup = meeting_in_session(votes=OWN + PAIRS, secretaries=ACCOUNTS, unopened=DOUBLE)
     party_ids = list(setup.parties.values())
     own_votes, race_votes = setup.votes[:OWN], setup.votes[OWN:]
     meeting = setup.meeting_id
@@ -123,6 +158,13 @@ def test_twenty_clients_record_and_read_one_meeting(meeting_in_session, own_data
                 clients.append(
                     (c.log, partial(racer, c, party_ids[p], positions, seed=100 + 2 * p + side))
                 )
+        barrier = threading.Barrier(2)
+        for side in range(2):
+            log = Log()
+            run = partial(
+                double_clicker, server.url, sessions[side], setup.unopened, side, barrier, log
+            )
+            clients.append((log, lambda _until, run=run: run()))
         paths = [
             f"/console/items/{race_votes[0][0]}",
             f"/meetings/{meeting}",
@@ -155,7 +197,8 @@ def test_twenty_clients_record_and_read_one_meeting(meeting_in_session, own_data
         -3000:
     ]
 
-    acknowledged = sorted(a for log in logs for a in log.acknowledged)
+    doubled = [a for log in logs[-READERS - 2 : -READERS] for a in log.acknowledged]
+    acknowledged = sorted(a for log in logs[: -READERS - 2] for a in log.acknowledged)
     by_vote: dict[int, list[tuple[int, int, str]]] = {}
     for vote_id, party, position, based_on, _at in acknowledged:
         by_vote.setdefault(vote_id, []).append((based_on, party, position))
@@ -180,6 +223,27 @@ def test_twenty_clients_record_and_read_one_meeting(meeting_in_session, own_data
             (party, position) for _, party, position in saves
         ], f"vote {vote_id}"
 
+    # The pair's saves: every one acknowledged; each vote and each decision exists once,
+    # created once in the audit trail.
+    assert len(doubled) == 2 * 2 * DOUBLE
+    motions = [motion_id for _, motion_id in setup.unopened]
+    items = [item_id for item_id, _ in setup.unopened]
+    opened = [m for (m,) in query(own_database, "SELECT motion_id FROM votes") if m in motions]
+    assert sorted(opened) == sorted(motions)
+    trail = audit_trail(own_database, "votes")
+    created = [a["motion_id"] for action, _, _, a in trail if action == "create"]
+    assert sorted(m for m in created if m in motions) == sorted(motions)
+    decisions = {
+        item_id: text
+        for item_id, text in query(own_database, "SELECT item_id, result_text FROM decisions")
+        if item_id in items
+    }
+    assert sorted(decisions) == sorted(items)
+    assert set(decisions.values()) <= {"Vedtaget (0).", "Vedtaget (1)."}
+    trail = audit_trail(own_database, "decisions")
+    created = [a["item_id"] for action, _, _, a in trail if action == "create"]
+    assert sorted(created) == sorted(items)
+
     engine = sa.create_engine(own_database)
     with engine.connect() as conn:
         report = verify_chain(conn)
@@ -193,6 +257,7 @@ def test_twenty_clients_record_and_read_one_meeting(meeting_in_session, own_data
     print(
         f"\n{requests} requests by 20 clients in {elapsed:.1f} s:"
         f" {len(acknowledged)} saves acknowledged ({race_saves} on the raced votes),"
-        f" {early + late} answered 409 ({late} of them caught by the database's version check)"
+        f" {early + late} answered 409 ({late} of them caught by the database's version check);"
+        f" {DOUBLE} votes opened and {DOUBLE} decisions set twice at once, all acknowledged"
     )
     assert race_saves and early + late, "the pairs never raced"
