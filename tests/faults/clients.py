@@ -162,6 +162,8 @@ class Log:
     faults: list[str] = field(default_factory=list)
     #: (vote id, party id, position, the version the write was based on, time acknowledged).
     acknowledged: list[tuple[int, int, str, int, float]] = field(default_factory=list)
+    #: The paths of other saves acknowledged.
+    saved: list[str] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
 

@@ -3,7 +3,8 @@ deploy/gunicorn.conf.py) serves a meeting in session; `CLIENTS` secretaries reco
 positions over HTTP, each request on a (vote, party) that has no position yet, so that
 every acknowledged request has an effect of its own to look for. Once `KILL_AFTER` saves
 are acknowledged, the whole gunicorn process group (master and workers) gets SIGKILL,
-with requests in flight. Then the database is opened afresh:
+with requests in flight. Then the database is opened afresh (and after the checks served
+again, recorded on, and killed again: `ROUNDS` kills in all):
 
 - SQLite: `PRAGMA integrity_check` answers "ok", and so does the foreign key check;
 - the app opens it: `flask audit verify` (a new process) finds the audit chain intact;
@@ -29,8 +30,11 @@ from tests.asgi_servers import ROOT, gunicorn_server, server_env
 from tests.faults.clients import Console, Log, login, party_vote_trail, stored_votes
 
 CLIENTS = 3
-#: Each round serves the database, records on votes of its own, and kills the server.
-ROUNDS = 2
+#: Each round serves the database, records on votes of its own, and kills the server
+#: once `KILL_AFTER` saves are acknowledged, and then the round's delay (seconds): a
+#: different moment of the requests in flight.
+KILL_DELAYS = (0.0, 0.012)
+ROUNDS = len(KILL_DELAYS)
 VOTES_A_ROUND = 6
 KILL_AFTER = 30
 #: The most a client's run may take before the kill (a bound, not the expected time).
@@ -38,7 +42,9 @@ SECONDS = 60.0
 POSITIONS = ("for", "against", "abstain")
 
 
-def record_until_killed(console: Console, votes: list[int], parties: list[int], sent: list):
+def record_until_killed(
+    console: Console, votes: list[tuple[int, int]], parties: list[int], sent: list
+) -> None:
     """Set each party on each of `votes` in turn (one request each, never the same (vote,
     party) twice), until the server is gone; each request is noted in `sent` before it
     goes out."""
@@ -59,9 +65,12 @@ def record_until_killed(console: Console, votes: list[int], parties: list[int], 
         return  # the server is gone: the last request sent may or may not be stored
 
 
-def serve_and_kill(url: str, folder, setup, votes: list[tuple[int, int]], sent: list) -> list[Log]:
+def serve_and_kill(
+    url: str, folder, setup, votes: list[tuple[int, int]], sent: list, delay: float
+) -> list[Log]:
     """Serve the database, let the clients record on `votes`, and SIGKILL the server's
-    process group once `KILL_AFTER` saves are acknowledged; the clients' logs."""
+    process group `delay` seconds after `KILL_AFTER` saves are acknowledged; the clients'
+    logs."""
     parties = list(setup.parties.values())
     with gunicorn_server(url, folder) as server:
         started = time.monotonic()
@@ -82,7 +91,8 @@ def serve_and_kill(url: str, folder, setup, votes: list[tuple[int, int]], sent: 
         while sum(len(log.acknowledged) for log in logs) < KILL_AFTER:
             assert any(t.is_alive() for t in threads), "the clients stopped before the kill"
             assert time.monotonic() - started < SECONDS, "too slow to reach the kill"
-            time.sleep(0.005)
+            time.sleep(0.002)
+        time.sleep(delay)
         server.kill()
         killed_at = time.monotonic()
         for thread in threads:
@@ -147,9 +157,8 @@ def test_kill_9_of_the_server_loses_no_acknowledged_save(
     for n in range(ROUNDS):
         # Each round serves the database the round before left behind.
         before = len(sent), len(acknowledged), stored
-        logs = serve_and_kill(
-            own_database, tmp_path, setup, votes[n * VOTES_A_ROUND : (n + 1) * VOTES_A_ROUND], sent
-        )
+        these = votes[n * VOTES_A_ROUND : (n + 1) * VOTES_A_ROUND]
+        logs = serve_and_kill(own_database, tmp_path, setup, these, sent, KILL_DELAYS[n])
         acknowledged |= {(v, p, pos) for log in logs for v, p, pos, _, _ in log.acknowledged}
         stored = check_after_kill(own_database, tmp_path, acknowledged, sent)
         in_flight = (len(sent) - before[0]) - (len(acknowledged) - before[1])
