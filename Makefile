@@ -137,3 +137,7 @@ endif
 bench: bench-data $(BENCH_EXTRA)
 	$(BIN)/python -m bench.run --seed $(BENCH_SEED) --repeat $(BENCH_REPEAT) --database-url sqlite:///$(BENCH_DB) \
 	  --out $(BENCH_OUT)
+ifneq ($(BENCH_DATABASE_URL),)
+	$(BIN)/python -m bench.run --seed $(BENCH_SEED) --repeat $(BENCH_REPEAT) \
+	  --database-url '$(BENCH_DATABASE_URL)' --only downloads --only votes --only pages --out $(BENCH_OUT)
+endif

@@ -293,7 +293,8 @@ class Secretary:
         vote_id = self.setup["vote_id"]
         self.version = int(
             re.search(
-                rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*<input type="hidden" '
+                rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*(?:<input type="hidden" '
+                r'name="submission_key" value="[0-9a-f]*">)?<input type="hidden" '
                 r'name="csrf_token" value="[^"]*"><input type="hidden" name="version" '
                 r'value="(\d+)"',
                 html,

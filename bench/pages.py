@@ -82,7 +82,7 @@ def sample_pages() -> list[tuple[str, str, float, str]]:
 
     from meetings.models import AgendaItem, Meeting
     from meetings.visibility import minutes_public_clause
-    from minutes.oparl.common import DEFAULT_LIMIT
+    from minutes.oparl.common import DEFAULT_LIMIT, MEETING_LIMIT
     from minutes.oparl.views import BODY_KEY
     from minutes.search import search
     from motions.models import Motion
@@ -142,7 +142,7 @@ def sample_pages() -> list[tuple[str, str, float, str]]:
             "Body year list",
             f"/bodies/{meeting.body_id}?year={year}",
             PAGE_TARGET,
-            f"{year_meetings} meetings in {year}, party figures of all years",
+            f"{year_meetings} meetings in {year}, party figures of {year}",
         ),
         (
             f"Search, common word ({COMMON_WORD})",
@@ -162,10 +162,15 @@ def sample_pages() -> list[tuple[str, str, float, str]]:
             SEARCH_TARGET,
             f"{matches(rare)} matches",
         ),
-        ("OParl meetings, first page", f"{oparl}/meeting", PAGE_TARGET, f"{all_meetings} in all"),
+        (
+            "OParl meetings, first page",
+            f"{oparl}/meeting",
+            PAGE_TARGET,
+            f"{MEETING_LIMIT} of {all_meetings}",
+        ),
         (
             "OParl meetings, middle page",
-            f"{oparl}/meeting?page={max(1, all_meetings // 2 // DEFAULT_LIMIT)}",
+            f"{oparl}/meeting?page={max(1, all_meetings // 2 // MEETING_LIMIT)}",
             PAGE_TARGET,
             "",
         ),

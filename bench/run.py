@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import platform
 import re
 import statistics
@@ -508,7 +509,7 @@ def print_table(figures: list[Figure]) -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=OUT,
-    help="Where results.json is written.",
+    help="Where results-<database>.json is written.",
 )
 def main(
     seed: int, repeat: int, only: tuple[str, ...], database_url: str | None, out: Path
@@ -520,13 +521,15 @@ def main(
         if only and key not in only:
             continue
         figures += measure(seed=seed, repeat=repeat, database_url=database_url)
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     click.echo(
         f"Protokol benchmark, {datetime.now():%Y-%m-%d %H:%M}, {platform.node()},"
-        f" {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+        f" {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs,"
+        f" Python {platform.python_version()}; database: {kind}"
     )
     print_table(figures)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(
+    (out / f"results-{kind}.json").write_text(
         json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8",
     )

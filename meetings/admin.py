@@ -48,6 +48,7 @@ from minutes.styles import DEFAULT_STYLE, StyleError, available_styles, load_sty
 from protokol.accounts.models import Role, User
 from protokol.auth import allow
 from protokol.extensions import N_, db
+from protokol.resubmit import once
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -364,6 +365,7 @@ def _render_body_form(form: BodyForm, body: Body | None, status: int = 200):
 
 @bp.route("/bodies/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
+@once
 def body_new():
     """Roles: admin. Create a body."""
     styles = _styles()
@@ -425,6 +427,7 @@ def parties() -> str:
 
 @bp.route("/parties/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
+@once
 def party_new():
     """Roles: admin. Create a party."""
     form = PartyForm()
@@ -473,6 +476,7 @@ def members() -> str:
 
 @bp.route("/members/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
+@once
 def member_new():
     """Roles: admin. Create a member; seats are added on the member's page."""
     form = MemberForm()
@@ -559,6 +563,7 @@ def member_edit(member_id: int):
 
 @bp.post("/members/<int:member_id>/seats")
 @allow(Role.ADMIN)
+@once
 def seat_new(member_id: int):
     """Roles: admin. Give a member a seat in a body."""
     member = _get_or_404(Member, member_id)
@@ -659,6 +664,7 @@ def _render_user_form(form: _UserFields, user: User | None, status: int = 200):
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @allow(Role.ADMIN)
+@once
 def user_new():
     """Roles: admin. Create a user; a generated password is shown once."""
     form = UserCreateForm()

@@ -66,6 +66,7 @@ from meetings.visibility import is_agenda_public
 from protokol.accounts.models import Role, User
 from protokol.auth import PUBLIC, allow, require_body
 from protokol.extensions import db
+from protokol.resubmit import once
 
 bp = Blueprint("meetings", __name__)
 
@@ -249,6 +250,7 @@ def manage():
 
 @bp.post("/manage/bodies/<int:body_id>/meetings")
 @allow(*MANAGERS)
+@once
 def create_meeting(body_id: int):
     """Roles: admin, the body's secretaries. Create a meeting with its attendance list."""
     body = _get(Body, body_id)
@@ -359,6 +361,7 @@ def publish_agenda(meeting_id: int):
 
 @bp.post("/manage/meetings/<int:meeting_id>/items")
 @allow(*MANAGERS)
+@once
 def add_item(meeting_id: int):
     """Roles: admin, the body's secretaries. Add an item at the end of the agenda."""
     meeting = _load_meeting(meeting_id)
@@ -590,6 +593,7 @@ def update_item(item_id: int):
 
 @bp.post("/manage/items/<int:item_id>/clauses")
 @allow(*MANAGERS)
+@once
 def add_clause(item_id: int):
     """Roles: admin, the body's secretaries. Add a recommendation clause."""
     item = _load_item(item_id)
@@ -658,6 +662,7 @@ def delete_clause(clause_id: int):
 
 @bp.post("/manage/items/<int:item_id>/sections")
 @allow(*MANAGERS)
+@once
 def add_section(item_id: int):
     """Roles: admin, the body's secretaries. Add a case section."""
     item = _load_item(item_id)
@@ -742,6 +747,7 @@ def update_signatories(item_id: int):
 
 @bp.post("/manage/items/<int:item_id>/attachments")
 @allow(*MANAGERS)
+@once
 def upload_attachment(item_id: int):
     """Roles: admin, the body's secretaries. Attach a PDF file (checked by content, at
     most MAX_ATTACHMENT_BYTES)."""

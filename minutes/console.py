@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,10 +42,12 @@ from motions.services import (
     move_motion,
     update_motion,
 )
+from protokol import idempotency
 from protokol.accounts.models import Role
 from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
 from protokol.extensions import db
+from protokol.resubmit import once
 from votes.forms import (
     BulkPositionForm,
     DecisionForm,
@@ -239,14 +240,35 @@ def _write(item: AgendaItem, action, anchor: str | None = None, *, again: bool =
     # Read before the commit, which expires the item: reading it after would load it again.
     item_id = item.id
     try:
+        key = idempotency.checked_key(request.form.get(idempotency.FIELD))
+    except idempotency.InvalidSubmissionKey:
+        return _refuse(item, _l("Formularen er ugyldig. Genindlæs siden, og prøv igen."), 400)
+    if key is not None and idempotency.is_done(key):
+        return _back(item_id, anchor)  # a retry of a saved write: show the state as saved
+    try:
         action()
+        if key is not None:
+            idempotency.record(key, current_user)
         db.session.flush()
         db.session.commit()
-    except IntegrityError:
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        if key is not None and idempotency.is_done(key):
+            return _back(item_id, anchor)  # the same submission, saved by a parallel request
         if not again:
             raise
-        db.session.rollback()
+        # Another request inserted the same row first: run it again on the saved state.
         return _write(item, action, anchor, again=False)
+    except sa.exc.OperationalError:
+        current_app.logger.exception("item %s: the write was not saved", item_id)
+        return _refuse(
+            item,
+            _l(
+                "Forbindelsen til databasen blev afbrudt, og intet blev gemt. Prøv igen; det"
+                " samme gemmes ikke to gange."
+            ),
+            503,
+        )
     except VoteConflict as exc:
         return _refuse(item, str(exc), 409)
     except StaleDataError:
@@ -293,6 +315,7 @@ def _proposer(form: MotionForm) -> dict[str, Any]:
 
 @bp.post("/items/<int:item_id>/motions")
 @allow(*STAFF)
+@once
 def add_motion(item_id: int):
     """Roles: admin, the body's secretaries. File a motion (and open its vote)."""
     item = _item_or_404(item_id)
@@ -529,6 +552,7 @@ def _remark_or_404(remark_id: int) -> ProtocolRemark:
 
 @bp.post("/items/<int:item_id>/remarks")
 @allow(*STAFF)
+@once
 def add_protocol_remark(item_id: int):
     """Roles: admin, the body's secretaries. Record a protocol remark requested at the
     meeting (accepted into the minutes)."""

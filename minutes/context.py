@@ -146,9 +146,11 @@ def motion_context(
     *,
     present: dict[int, SeatedMember] | None = None,
     size: int | None = None,
+    counted: Tally | None = None,
 ) -> dict[str, Any]:
     """A motion, its vote and its result sentence, for the style. `present` and `size` are
-    the item's, passed on to `tally` when the caller has them."""
+    the item's, passed on to `tally` when the caller has them; `counted` is the vote's
+    tally when the caller has that already."""
     if motion.proposer_member is not None:
         member = motion.proposer_member
         proposer = {
@@ -170,7 +172,8 @@ def motion_context(
     vote_ctx = None
     result = None
     if vote is not None:
-        counted = tally(vote, present=present, size=size)
+        if counted is None:
+            counted = tally(vote, present=present, size=size)
         vote_ctx = vote_context(counted, style)
         if vote.result_mode == ResultMode.CUSTOM:
             result = vote.result_text.strip() or None
@@ -213,22 +216,39 @@ def remark_context(
     }
 
 
+def item_tallies(
+    item: AgendaItem, seated: dict[int, SeatedMember] | None = None, size: int | None = None
+) -> dict[int, Tally]:
+    """The tally of each vote of the item, by vote id: the members present and the body's
+    size computed once for all of them. `seated` as for `present_for_item`, `size` the
+    body's on the meeting's day, when the caller has them."""
+    votes = [m.vote for m in item.motions if getattr(m, "vote", None) is not None]
+    if not votes:
+        return {}
+    meeting = item.meeting
+    present = present_for_item(item, seated)
+    if size is None:
+        size = body_size(meeting.body, meeting.date)
+    return {v.id: tally(v, present=present, size=size) for v in votes}
+
+
 def decision_context(
     item: AgendaItem,
     style: Style,
     *,
     seated: dict[int, SeatedMember] | None = None,
     size: int | None = None,
+    tallies: dict[int, Tally] | None = None,
 ) -> dict[str, Any]:
     """Everything a style's templates see for one item's decision section. `seated`
-    (`seated_members`) and `size` (`body_size`) are the meeting's, when the caller has them."""
+    (`seated_members`) and `size` (`body_size`) are the meeting's, `tallies` the item's
+    (`item_tallies`), when the caller has them."""
     meeting = item.meeting
     if seated is None:
         seated = seated_members(meeting.body, meeting.date)
     motions = item.motions
-    present = present_for_item(item, seated) if motions else {}
-    if size is None:
-        size = body_size(meeting.body, meeting.date) if motions else 0
+    if tallies is None:
+        tallies = item_tallies(item, seated, size)
     decision = getattr(item, "decision", None)
     final = None
     if decision is not None:
@@ -242,7 +262,15 @@ def decision_context(
             "location": meeting.location,
         },
         "item": {"number": item.number, "title": item.title, "case_number": item.case_number},
-        "motions": [motion_context(m, seated, style, present=present, size=size) for m in motions],
+        "motions": [
+            motion_context(
+                m,
+                seated,
+                style,
+                counted=tallies.get(m.vote.id) if getattr(m, "vote", None) is not None else None,
+            )
+            for m in motions
+        ],
         "decision": {"result": final or None},
         "remarks": [remark_context(r, seated, style) for r in remarks],
     }
@@ -258,10 +286,11 @@ def build_decision(
     *,
     seated: dict[int, SeatedMember] | None = None,
     size: int | None = None,
+    tallies: dict[int, Tally] | None = None,
 ) -> DecisionText | None:
     """Render the item's decision section in `style`; None when nothing is recorded.
-    `seated` and `size` as for `decision_context`."""
-    context = decision_context(item, style, seated=seated, size=size)
+    `seated`, `size` and `tallies` as for `decision_context`."""
+    context = decision_context(item, style, seated=seated, size=size, tallies=tallies)
     if not has_decision(context):
         return None
     heading = " ".join(style.render("heading.txt.j2", context).split())

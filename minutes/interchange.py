@@ -286,6 +286,27 @@ def dumps(data: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- import
 
 
+def _unencodable(value: Any, path: list) -> list[tuple[list, str]]:
+    """Every text in `value` that is not valid Unicode: JSON may write a lone surrogate
+    ("\\udcff"), which no database can store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [(path, "not valid Unicode text (a lone surrogate)")]
+        return []
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, item in items:
+        found += _unencodable(key, path) + _unencodable(item, [*path, key])
+    return found
+
+
 def validate(data: Any, *, style_dirs: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """Every problem with `data` as (JSON pointer, reason); empty when it can be imported."""
     validator = jsonschema.Draft202012Validator(
@@ -295,6 +316,9 @@ def validate(data: Any, *, style_dirs: tuple[str, ...] = ()) -> list[tuple[str, 
         (_pointer(e.absolute_path), e.message)
         for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     ]
+    if errors:
+        return errors
+    errors = [(_pointer(path), reason) for path, reason in _unencodable(data, [])]
     if errors:
         return errors
 

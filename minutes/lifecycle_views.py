@@ -63,6 +63,7 @@ from protokol.audit import AuditEntry
 from protokol.auth import allow, require_body
 from protokol.extensions import db
 from protokol.forms import RadioField, SelectField, as_choices
+from protokol.resubmit import once
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/manage")
 
@@ -536,6 +537,7 @@ def publish_step(meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/corrections")
 @allow(*STAFF)
+@once
 def add_correction_view(meeting_id: int):
     """Roles: admin, the body's secretaries. Append a correction (addendum) to approved
     minutes: to one item or to the minutes as a whole; published minutes get a new

@@ -47,6 +47,7 @@ from protokol.accounts.models import Role, User
 from protokol.auth import allow
 from protokol.extensions import db
 from protokol.forms import as_choices
+from protokol.resubmit import once
 
 bp = Blueprint("member", __name__, url_prefix="/member")
 
@@ -388,6 +389,7 @@ def _ask_co_parties(remark: ProtocolRemark) -> None:
 
 @bp.post("/items/<int:item_id>/remarks")
 @allow(Role.MEMBER)
+@once
 def file(item_id: int):
     """Roles: member who attended the item. File a protocol remark for the secretary."""
     item, member = _item_or_403(item_id)

@@ -25,14 +25,14 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from meetings.drafts import may_see_drafts
 from meetings.models import AgendaItem, Body, Meeting, MeetingState
-from meetings.services import seated_members
+from meetings.services import SeatedMember, seated_members
 from meetings.visibility import are_minutes_public, is_agenda_public, minutes_public_clause
 from minutes.charts import Bar, bar_chart, seat_diagram
-from minutes.context import DecisionText, build_decision, motion_context
+from minutes.context import DecisionText, build_decision, item_tallies, motion_context
 from minutes.ical import LOCAL, meetings_calendar
 from minutes.models import ProtocolRemark, PublishedMinutes, RemarkCoParty
 from minutes.statistics import load_seats, party_records
@@ -42,7 +42,7 @@ from motions.models import Motion
 from protokol.auth import PUBLIC, allow
 from protokol.extensions import db
 from votes.models import Outcome, Vote
-from votes.services import tally
+from votes.services import Tally
 
 bp = Blueprint("portal", __name__)
 
@@ -196,8 +196,8 @@ def _party_figures(body: Body, start: date | None, end: date | None) -> dict[str
 @allow(PUBLIC)
 def body(body_id: int) -> str:
     """Roles: everyone. A body's meetings in a year (`?year=`), and per party over a period
-    (`?from=ÅÅÅÅ-MM-DD&to=ÅÅÅÅ-MM-DD`) how often it voted with the majority and how many
-    protocol remarks it filed, in published minutes."""
+    (`?from=ÅÅÅÅ-MM-DD&to=ÅÅÅÅ-MM-DD`; without them the year shown) how often it voted
+    with the majority and how many protocol remarks it filed, in published minutes."""
     body = db.session.scalar(
         sa.select(Body).where(Body.id == body_id).options(selectinload(Body.party_order))
     )
@@ -220,6 +220,11 @@ def body(body_id: int) -> str:
             )
             .order_by(Meeting.starts_at, Meeting.id)
         ).all()
+    # The parties' figures cover the period asked for, else the year shown (all years at
+    # once would cost seconds on a body with thousands of votes).
+    period_start, period_end = start, end
+    if start is None and end is None and year is not None:
+        period_start, period_end = date(year, 1, 1), date(year, 12, 31)
     return render_template(
         "portal/body.html",
         body=body,
@@ -228,7 +233,9 @@ def body(body_id: int) -> str:
         meetings=meetings,
         start=start,
         end=end,
-        **_party_figures(body, start, end),
+        period_start=period_start,
+        period_end=period_end,
+        **_party_figures(body, period_start, period_end),
     )
 
 
@@ -334,22 +341,27 @@ class VoteFigure:
 OUTCOME_LABELS = {Outcome.ADOPTED: _l("Vedtaget"), Outcome.REJECTED: _l("Forkastet")}
 
 
-def _vote_figures(item: AgendaItem, style: Style) -> list[VoteFigure]:
-    meeting = item.meeting
-    seated = seated_members(meeting.body, meeting.date)
+def _vote_figures(
+    item: AgendaItem,
+    style: Style,
+    seated: dict[int, SeatedMember],
+    tallies: dict[int, Tally],
+) -> list[VoteFigure]:
+    """Each vote of the item with its seat diagram; `seated` and `tallies` the item's
+    (`minutes.context.item_tallies`)."""
     figures = []
     for number, motion in enumerate(item.motions, start=1):
         vote: Vote | None = getattr(motion, "vote", None)
         if vote is None:
             continue
-        context = motion_context(motion, seated, style)
+        result = tallies[vote.id]
+        context = motion_context(motion, seated, style, counted=result)
         label = _(
             "Forslag %(number)s: %(kind)s fra %(proposer)s",
             number=number,
             kind=context["kind_label"],
             proposer=context["proposer"]["label"],
         )
-        result = tally(vote)
         outcome = str(OUTCOME_LABELS[result.outcome]) if result.outcome else None
         diagram = None
         if not vote.is_without_vote:
@@ -373,8 +385,9 @@ def item(meeting_id: int, item_number: int) -> str:
         sa.select(AgendaItem)
         .where(AgendaItem.meeting_id == meeting_id, AgendaItem.number == item_number)
         .options(
-            selectinload(AgendaItem.meeting).options(
-                selectinload(Meeting.body),
+            # Many-to-one and one-to-one joined, collections one statement each.
+            joinedload(AgendaItem.meeting).options(
+                joinedload(Meeting.body),
                 selectinload(Meeting.attendance),
                 selectinload(Meeting.items),
             ),
@@ -383,18 +396,18 @@ def item(meeting_id: int, item_number: int) -> str:
             selectinload(AgendaItem.attachments),
             selectinload(AgendaItem.signatories),
             selectinload(AgendaItem.attendance),
-            selectinload(AgendaItem.decision),
+            joinedload(AgendaItem.decision),
             selectinload(AgendaItem.motions).options(
-                selectinload(Motion.proposer_member),
-                selectinload(Motion.proposer_party),
-                selectinload(Motion.vote).options(
+                joinedload(Motion.proposer_member),
+                joinedload(Motion.proposer_party),
+                joinedload(Motion.vote).options(
                     selectinload(Vote.party_votes), selectinload(Vote.member_votes)
                 ),
             ),
             selectinload(AgendaItem.remarks).options(
-                selectinload(ProtocolRemark.party),
-                selectinload(ProtocolRemark.member),
-                selectinload(ProtocolRemark.co_parties).selectinload(RemarkCoParty.party),
+                joinedload(ProtocolRemark.party),
+                joinedload(ProtocolRemark.member),
+                selectinload(ProtocolRemark.co_parties).joinedload(RemarkCoParty.party),
             ),
         )
     )
@@ -408,10 +421,12 @@ def item(meeting_id: int, item_number: int) -> str:
     decision: DecisionText | None = None
     votes: list[VoteFigure] = []
     if show_minutes:
-        load_seats(meeting.body)
+        load_seats(meeting.body, meeting.date)  # the seats of the day: all the tallies need
         style = _style(meeting.body)
-        decision = build_decision(item, style)
-        votes = _vote_figures(item, style)
+        seated = seated_members(meeting.body, meeting.date)
+        tallies = item_tallies(item, seated)
+        decision = build_decision(item, style, seated=seated, tallies=tallies)
+        votes = _vote_figures(item, style, seated, tallies)
     items = sorted(meeting.items, key=lambda i: i.position)
     index = items.index(item)
     return render_template(

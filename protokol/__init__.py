@@ -126,7 +126,8 @@ def _import_models() -> None:
     import minutes.search  # noqa: F401
     import motions.models  # noqa: F401
     import protokol.accounts.models
-    import protokol.audit  # noqa: F401
+    import protokol.audit
+    import protokol.idempotency  # noqa: F401
     import votes.models  # noqa: F401
 
 
@@ -176,6 +177,9 @@ def _register_hooks(app: Flask) -> None:
 
     from protokol.accounts.models import User
     from protokol.audit import set_actor
+    from protokol.idempotency import new_key
+
+    app.jinja_env.globals["submission_key"] = new_key
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:

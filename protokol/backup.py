@@ -137,8 +137,21 @@ def create_backup(
     created_at = datetime.now(UTC).replace(microsecond=0)
     if destination.suffix != ".tar":
         destination = destination / f"protokol-backup-{created_at:%Y%m%dT%H%M%SZ}.tar"
-    if destination.exists():
-        raise BackupError(f"{destination} exists already")
+    try:
+        if destination.exists():
+            raise BackupError(f"{destination} exists already")
+        return _write_backup(engine, kind, folders, destination, created_at)
+    except OSError as exc:
+        raise BackupError(f"cannot write {destination}: {exc.strerror or exc}") from exc
+
+
+def _write_backup(
+    engine: sa.Engine,
+    kind: str,
+    folders: dict[str, str | os.PathLike],
+    destination: Path,
+    created_at: datetime,
+) -> BackupSummary:
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".protokol-backup-", dir=destination.parent) as tmp:
         database_file = Path(tmp) / DATABASE_FILES[kind]
@@ -189,8 +202,17 @@ def _read_manifest(archive: tarfile.TarFile) -> dict:
         manifest = json.loads(handle.read())
     except (KeyError, AssertionError, ValueError) as exc:
         raise BackupError("not a Protokol backup: its manifest is missing or unreadable") from exc
+    if not isinstance(manifest, dict):
+        raise BackupError("not a Protokol backup: its manifest is not a JSON object")
     if manifest.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
+    files = manifest.get("files")
+    if (
+        not isinstance(manifest.get("database"), str)
+        or not isinstance(files, dict)
+        or not all(isinstance(v, str) for v in files.values())
+    ):
+        raise BackupError("not a Protokol backup: its manifest lacks the database or the files")
     return manifest
 
 
@@ -259,6 +281,8 @@ def restore_backup(
                 "the database holds a record already; restore into an empty database, or"
                 " pass --replace to overwrite it"
             )
+        if DATABASE_FILES[kind] not in manifest["files"]:
+            raise BackupError(f"the backup lacks {DATABASE_FILES[kind]}")
         files = _extract_checked(archive, manifest, Path(tmp))
         database_file = files[DATABASE_FILES[kind]]
         engine.dispose()
@@ -290,8 +314,8 @@ def restore_backup(
     return BackupSummary(
         archive_path,
         kind,
-        manifest["revision"],
+        manifest.get("revision"),
         len(manifest["files"]) - 1,
         archive_path.stat().st_size,
-        manifest["created_at"],
+        manifest.get("created_at"),
     )

@@ -17,6 +17,8 @@ from flask.cli import AppGroup
 from protokol.extensions import db
 
 DEMO_FILE = "meeting-2010-12-06.json"
+#: The largest id a row can have (PostgreSQL's `integer`); a larger one names nothing.
+MAX_ID = 2**31 - 1
 
 meeting_cli = AppGroup("meeting", help="Export and import whole meetings as JSON.")
 users_cli = AppGroup("users", help="Create and list user accounts.")
@@ -33,10 +35,34 @@ def _style_dirs() -> tuple[str, ...]:
 def _get_meeting(meeting_id: int):
     from meetings.models import Meeting
 
-    meeting = db.session.get(Meeting, meeting_id)
+    meeting = db.session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
     if meeting is None:
-        raise click.ClickException(f"no meeting with id {meeting_id}")
+        raise CommandError(f"no meeting with id {meeting_id}")
     return meeting
+
+
+class CommandError(click.ClickException):
+    """A command's refusal: "Error: ..." and exit status 1. A file name that is not valid
+    UTF-8 (a lone surrogate in Python) is shown escaped, so the message itself can be
+    printed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
+
+
+def printable(text: str) -> str:
+    """`text` with any lone surrogate escaped as \\udcxx, so that it can be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write(output: str, data: bytes) -> None:
+    """Write a command's result to the file `output`; a file that cannot be written is an
+    error message, not a traceback."""
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(printable(f"Wrote {output}"), err=True)
 
 
 def demo_data() -> dict:
@@ -233,7 +259,7 @@ def demo_command(if_empty: bool) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     default="-",
     help="File to write (default: standard output).",
 )
@@ -251,8 +277,7 @@ def export_command(meeting_id: int, output: str, no_files: bool) -> None:
     if output == "-":
         click.echo(text, nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}", err=True)
+        _write(output, text.encode("utf-8"))
 
 
 @meeting_cli.command("import")
@@ -265,9 +290,9 @@ def import_command(file) -> None:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file.name}: not UTF-8 text ({exc.reason})") from exc
+        raise CommandError(f"{file.name}: not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
-        raise click.ClickException(
+        raise CommandError(
             f"{file.name}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
     try:
@@ -280,7 +305,7 @@ def import_command(file) -> None:
     except MeetingImportError as exc:
         db.session.rollback()
         lines = [f"  {pointer or '/'}: {reason}" for pointer, reason in exc.errors]
-        raise click.ClickException(
+        raise CommandError(
             f"{file.name}: nothing was imported; {len(exc.errors)} problem(s):\n" + "\n".join(lines)
         ) from exc
     click.echo(
@@ -296,7 +321,7 @@ def import_command(file) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     required=True,
     help="File to write ('-' for standard output).",
 )
@@ -314,7 +339,7 @@ def render_command(
 
     meeting = _get_meeting(meeting_id)
     if item_number is not None and item_number not in {i.number for i in meeting.items}:
-        raise click.ClickException(f"meeting {meeting_id} has no item number {item_number}")
+        raise CommandError(f"meeting {meeting_id} has no item number {item_number}")
     try:
         data = render_minutes(
             meeting,
@@ -324,12 +349,11 @@ def render_command(
             style_dirs=_style_dirs(),
         )
     except StyleError as exc:
-        raise click.ClickException(f"the minutes cannot be rendered: {exc}") from exc
+        raise CommandError(f"the minutes cannot be rendered: {exc}") from exc
     if output == "-":
         sys.stdout.buffer.write(data)
     else:
-        Path(output).write_bytes(data)
-        click.echo(f"Wrote {output}", err=True)
+        _write(output, data)
 
 
 @users_cli.command("create")
@@ -373,7 +397,7 @@ def users_create_command(
         db.session.commit()
     except AccountError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
     if generate_password:
         click.echo(f"Password (shown once): {password}")
@@ -408,7 +432,7 @@ def audit_verify_command() -> None:
     with db.engine.connect() as connection:
         report = verify_chain(connection)
     if not report.is_intact:
-        raise click.ClickException(
+        raise CommandError(
             f"the audit trail is broken at entry {report.broken_id}: {report.problem}"
             f" ({report.checked} entries before it are intact, the last with hash"
             f" {report.head})"
@@ -439,10 +463,12 @@ def backup_create_command(output: Path) -> None:
     try:
         summary = create_backup(db.engine, _file_folders(), output)
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     click.echo(
-        f"Wrote {summary.path}: the {summary.database} database (revision"
-        f" {summary.revision}) and {summary.files} file(s), {summary.size:,} bytes."
+        printable(
+            f"Wrote {summary.path}: the {summary.database} database (revision"
+            f" {summary.revision}) and {summary.files} file(s), {summary.size:,} bytes."
+        )
     )
 
 
@@ -464,7 +490,7 @@ def backup_restore_command(archive: Path, replace: bool, yes: bool) -> None:
     try:
         summary = restore_backup(archive, db.engine, _file_folders(), replace=replace)
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     click.echo(
         f"Restored the {summary.database} database of {summary.created_at} (revision"
         f" {summary.revision}) and {summary.files} file(s). Run `flask --app wsgi db upgrade`"

@@ -17,7 +17,7 @@ from typing import Any
 from meetings.models import Member, Party
 from motions.models import Motion, MotionKind
 from votes.models import Outcome, Position, Vote
-from votes.services import tally
+from votes.services import Tally, tally
 
 OPTIONS = {Position.FOR: "yes", Position.AGAINST: "no", Position.ABSTAIN: "abstain"}
 RESULTS = {Outcome.ADOPTED: "pass", Outcome.REJECTED: "fail"}
@@ -60,9 +60,11 @@ class VoteSummary:
     independents: list[tuple[Member, str]]
 
 
-def summarize(vote: Vote) -> VoteSummary:
-    """Counts, party results and votes of `vote`, derived by `tally`."""
-    counted = tally(vote)
+def summarize(vote: Vote, counted: Tally | None = None) -> VoteSummary:
+    """Counts, party results and votes of `vote`, derived by `tally` (`counted`, when the
+    caller has it)."""
+    if counted is None:
+        counted = tally(vote)
     counts = {OPTIONS[p]: counted.sides[p].count for p in OPTIONS}
     if counted.not_voting:
         counts["not voting"] = len(counted.not_voting)

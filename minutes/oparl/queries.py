@@ -60,12 +60,19 @@ def body_options() -> LoaderOption:
     )
 
 
-def item_subtree() -> list[LoaderOption]:
-    """Everything an agenda item's serialization reads (relative to AgendaItem)."""
+def item_subtree(*, content: bool = False) -> list[LoaderOption]:
+    """Everything an agenda item's serialization reads (relative to AgendaItem); with
+    `content`, also what its case (Paper) shows: attachments, recommendation, case text."""
     return [
-        selectinload(AgendaItem.attachments),
-        selectinload(AgendaItem.clauses),
-        selectinload(AgendaItem.sections),
+        *(
+            [
+                selectinload(AgendaItem.attachments),
+                selectinload(AgendaItem.clauses),
+                selectinload(AgendaItem.sections),
+            ]
+            if content
+            else []
+        ),
         selectinload(AgendaItem.attendance),
         selectinload(AgendaItem.decision),
         selectinload(AgendaItem.motions).options(
@@ -92,11 +99,11 @@ def meeting_options() -> list[LoaderOption]:
     ]
 
 
-def item_options() -> list[LoaderOption]:
-    """For lists of agenda items, papers and consultations."""
+def item_options(*, content: bool = False) -> list[LoaderOption]:
+    """For lists of agenda items, and (with `content`) of papers."""
     return [
         joinedload(AgendaItem.meeting).options(body_options(), selectinload(Meeting.attendance)),
-        *item_subtree(),
+        *item_subtree(content=content),
     ]
 
 
@@ -212,7 +219,7 @@ def agenda_items() -> Source:
     )
 
 
-def _open_items(modified: sa.ColumnElement) -> Source:
+def _open_items(modified: sa.ColumnElement, *, content: bool = False) -> Source:
     """Agenda items whose content is public: the cases (papers) and consultations."""
     return Source(
         AgendaItem,
@@ -220,12 +227,12 @@ def _open_items(modified: sa.ColumnElement) -> Source:
         modified,
         joins=[(Meeting, AgendaItem.meeting_id == Meeting.id)],
         where=[agenda_public_clause(), AgendaItem.is_closed.is_(False)],
-        options=item_options(),
+        options=item_options(content=content),
     )
 
 
 def cases() -> Source:
-    return _open_items(paper_modified())
+    return _open_items(paper_modified(), content=True)
 
 
 def consultations() -> Source:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import g, url_for
 
 from meetings.models import (
     AgendaItem,
@@ -28,15 +28,16 @@ from meetings.models import (
     Seat,
     SeatRole,
 )
-from meetings.services import present_for_meeting
+from meetings.services import SeatedMember, body_size, present_for_meeting, seated_members
 from meetings.visibility import are_minutes_public, is_agenda_public, is_item_content_public
-from minutes.context import build_decision
+from minutes.context import build_decision, item_tallies
 from minutes.models import PublishedMinutes, RemarkKind, RemarkStatus
 from minutes.oparl.common import day, latest, local_time, stamp
 from minutes.oparl.popolo import MOTION_KINDS, Links, VoteSummary, agenda_item_votes, summarize
 from minutes.styles import StyleError, load_style
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
+from votes.services import Tally
 
 OPARL = "https://schema.oparl.org/1.1/"
 #: The key of the one OParl Body (the municipality) in its URL.
@@ -57,8 +58,27 @@ MEETING_STATES = {
 }
 
 
+#: Stand-ins for integer path values while a URL template is built (see `url`).
+_STAND_IN = 7_919_000_000_000
+
+
 def url(endpoint: str, **values: Any) -> str:
-    return url_for(f"oparl.{endpoint}", _external=True, **values)
+    """The absolute URL of an OParl endpoint. A page names tens of thousands of objects:
+    `url_for` builds each endpoint's URL once per request, with stand-ins for its integer
+    values, and the rest are formatted from that template (ten times cheaper)."""
+    if not all(type(v) is int for v in values.values()):
+        return url_for(f"oparl.{endpoint}", _external=True, **values)
+    templates: dict[tuple[str, ...], str] = g.setdefault("oparl_url_templates", {})
+    key = (endpoint, *values)
+    template = templates.get(key)
+    if template is None:
+        stand_ins = {name: _STAND_IN + n for n, name in enumerate(values)}
+        template = url_for(f"oparl.{endpoint}", _external=True, **stand_ins)
+        template = template.replace("{", "{{").replace("}", "}}")
+        for name, stand_in in stand_ins.items():
+            template = template.replace(str(stand_in), "{" + name + "}")
+        templates[key] = template
+    return template.format(**values)
 
 
 def _base(kind: str, object_id: str, created: datetime, modified: datetime) -> dict[str, Any]:
@@ -119,6 +139,8 @@ class Serializer:
         self.style_dirs = tuple(config["PROTOKOL_STYLE_DIRS"])
         self.links = links()
         self._minutes: dict[int, list[PublishedMinutes]] = {}
+        #: Per meeting: who sits in its body on its day, and the body's size then.
+        self._seated: dict[int, tuple[dict[int, SeatedMember], int]] = {}
 
     # --- prefetching -------------------------------------------------------------------
 
@@ -135,6 +157,17 @@ class Serializer:
             .order_by(PublishedMinutes.version.desc())
         ):
             self._minutes[published.meeting_id].append(published)
+
+    def _seated_on(self, meeting: Meeting) -> tuple[dict[int, SeatedMember], int]:
+        """The members seated at the meeting and the body's size, once per meeting."""
+        found = self._seated.get(meeting.id)
+        if found is None:
+            found = (
+                seated_members(meeting.body, meeting.date),
+                body_size(meeting.body, meeting.date),
+            )
+            self._seated[meeting.id] = found
+        return found
 
     def minutes_of(self, meeting: Meeting) -> list[PublishedMinutes]:
         self.prefetch_minutes([meeting.id])
@@ -334,12 +367,14 @@ class Serializer:
             remarks.append(entry)
         return remarks
 
-    def _resolution_text(self, item: AgendaItem) -> str | None:
+    def _resolution_text(
+        self, item: AgendaItem, seated: dict[int, SeatedMember], tallies: dict[int, Tally]
+    ) -> str | None:
         try:
             style = load_style(item.meeting.body.minutes_style, self.style_dirs)
         except StyleError:
             return None
-        decision = build_decision(item, style)
+        decision = build_decision(item, style, seated=seated, tallies=tallies)
         return decision.as_text().strip() if decision is not None else None
 
     def _result(self, item: AgendaItem) -> str | None:
@@ -375,11 +410,15 @@ class Serializer:
             result = self._result(item)
             if result:
                 data["result"] = result
-            text = self._resolution_text(item)
+            seated, size = self._seated_on(item.meeting)
+            tallies = item_tallies(item, seated, size)
+            text = self._resolution_text(item, seated, tallies)
             if text:
                 data["resolutionText"] = text
             summaries: dict[int, VoteSummary] = {
-                m.vote.id: summarize(m.vote) for m in item.motions if m.vote is not None
+                m.vote.id: summarize(m.vote, tallies[m.vote.id])
+                for m in item.motions
+                if m.vote is not None
             }
             data["protokol:votes"] = agenda_item_votes(item.motions, summaries, self.links)
             data["protokol:remarks"] = self._remarks(item)

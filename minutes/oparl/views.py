@@ -16,7 +16,16 @@ from werkzeug.exceptions import HTTPException
 from meetings.models import AgendaItem, Body, Meeting
 from meetings.visibility import minutes_public_clause
 from minutes.oparl import queries
-from minutes.oparl.common import ApiError, ListQuery, latest, local_time, pagination, stamp
+from minutes.oparl.common import (
+    MEETING_LIMIT,
+    MEETING_MAX_LIMIT,
+    ApiError,
+    ListQuery,
+    latest,
+    local_time,
+    pagination,
+    stamp,
+)
 from minutes.oparl.popolo import summarize, vote_event
 from minutes.oparl.queries import Source
 from minutes.oparl.serializers import BODY_KEY, Serializer, tombstone_ids
@@ -111,10 +120,12 @@ def _tombstone_sources(list_name: str, serializer: Serializer) -> list[Source]:
     return sources
 
 
-def _paged(sources: list[Source], list_name: str, serializer: Serializer) -> Response:
+def _paged(
+    sources: list[Source], list_name: str, serializer: Serializer, **limits: int
+) -> Response:
     """A page of the concatenated sources (each by id), with the deleted objects after
-    them when `modified_since` is given."""
-    query = ListQuery.from_args(request.args)
+    them when `modified_since` is given. `limits` as for `ListQuery.from_args`."""
+    query = ListQuery.from_args(request.args, **limits)
     if query.modified_since is not None:
         sources = [*sources, *_tombstone_sources(list_name, serializer)]
     counts = [source.count(query) for source in sources]
@@ -142,6 +153,10 @@ def _with(source: Source, serialize: Any) -> Source:
 
 def _each(method: Any) -> Any:
     return lambda rows: [method(obj, created, modified) for obj, created, modified in rows]
+
+
+#: The page size of the meeting lists (see `minutes.oparl.common.MEETING_LIMIT`).
+MEETING_PAGES = {"default_limit": MEETING_LIMIT, "most": MEETING_MAX_LIMIT}
 
 
 def _meetings_page(serializer: Serializer) -> Any:
@@ -251,7 +266,7 @@ def body_meetings(body_key: int) -> Response:
     """Roles: everyone. Every meeting (date, time and place are always public)."""
     _check_body(body_key)
     s = _serializer()
-    return _paged([_with(queries.meetings(), _meetings_page(s))], "meeting", s)
+    return _paged([_with(queries.meetings(), _meetings_page(s))], "meeting", s, **MEETING_PAGES)
 
 
 @bp.get(f"{PREFIX}/body/<int:body_key>/agendaItem")
@@ -338,7 +353,7 @@ def committee_meetings(body_id: int) -> Response:
         abort(404)
     s = _serializer()
     source = _with(queries.meetings(Meeting.body_id == body_id), _meetings_page(s))
-    return _paged([source], "none", s)
+    return _paged([source], "none", s, **MEETING_PAGES)
 
 
 @bp.get(f"{PREFIX}/organization/party/<int:party_id>")

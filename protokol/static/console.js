@@ -115,7 +115,7 @@
       });
     }).catch(function () {
       queue.length = 0;
-      status(message("msgOffline", "Ingen forbindelse til serveren; intet blev gemt. Prøv igen."), true);
+      status(message("msgOffline", "Ingen forbindelse til serveren. Prøv igen: det, der allerede er gemt, gemmes ikke to gange."), true);
     }).then(function () {
       busy = false;
       pump();

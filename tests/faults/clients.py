@@ -114,11 +114,17 @@ def faults_in(response: httpx.Response) -> str | None:
     return None
 
 
+#: The hidden inputs every console form starts with: its submission key and CSRF token.
+FORM_KEYS = r'(?:<input type="hidden" name="(?:submission_key|csrf_token)" value="[^"]*">)*'
+
+
 @dataclass
 class ConsolePage:
     """What the console page of an item shows of one vote."""
 
     token: str
+    #: An unused submission key from the page's forms (sent once, as a browser would).
+    key: str | None
     version: int
     #: Party id → the position shown as pressed ("" when none).
     positions: dict[int, str]
@@ -128,8 +134,8 @@ class ConsolePage:
 def read_console(html: str, vote_id: int) -> ConsolePage:
     versions = set(
         re.findall(
-            rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*<input type="hidden" '
-            r'name="csrf_token" value="[^"]*"><input type="hidden" name="version" value="(\d+)"',
+            rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*{FORM_KEYS}'
+            r'<input type="hidden" name="version" value="(\d+)"',
             html,
         )
     )
@@ -137,15 +143,17 @@ def read_console(html: str, vote_id: int) -> ConsolePage:
     positions = {
         int(party): value
         for party, value in re.findall(
-            rf'action="/console/votes/{vote_id}/parties/(\d+)"[^>]*>\s*<input[^>]*>'
+            rf'action="/console/votes/{vote_id}/parties/(\d+)"[^>]*>\s*{FORM_KEYS}'
             r'<input type="hidden" name="version" value="\d+"><input type="hidden" '
             r'name="position" value="([a-z]*)">\s*<button[^>]*aria-pressed="true"',
             html,
         )
     }
     message = re.search(r'<div id="console-message"[^>]*>(.*?)</div>', html, re.S)
+    key = re.search(r'name="submission_key" value="([^"]+)"', html)
     return ConsolePage(
         csrf(html),
+        key.group(1) if key else None,
         int(versions.pop()),
         positions,
         html_lib.unescape(message.group(1)).strip() if message else "",
@@ -200,10 +208,11 @@ class Console:
         the write is logged as acknowledged, and with `follow` the page is read again; on
         409 (a newer version) the answer is the page with the newer state."""
         based_on = self.page.version
+        data = {"csrf_token": self.page.token, "version": based_on, "position": position}
+        if self.page.key:
+            data["submission_key"], self.page.key = self.page.key, None
         response = self.request(
-            "POST",
-            f"/console/votes/{self.vote_id}/parties/{party_id}",
-            data={"csrf_token": self.page.token, "version": based_on, "position": position},
+            "POST", f"/console/votes/{self.vote_id}/parties/{party_id}", data=data
         )
         if response.status_code == 303:
             self.log.acknowledged.append(

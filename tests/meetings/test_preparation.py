@@ -924,3 +924,33 @@ def test_every_control_is_labelled_and_every_th_scoped(client, db, factories, lo
     assert parsed.check() == []
     assert all(scope in ("col", "row") for scope in parsed.th_scopes)
     assert "<h1>" in html
+
+
+def test_the_same_new_item_sent_twice_is_added_once(client, db, login, post, record):
+    """A double click on *Tilføj punkt* (found by tests/protokol/test_fuzz_forms.py)."""
+    login(record.secretary)
+    m = record.meeting.id
+    url = f"/manage/meetings/{m}/items"
+    data = {"title": "Integrationspolitik", "case_number": "2010-174928"}
+    assert post(url, data).status_code == 302
+    again = post(url, data, headers={"Referer": f"http://localhost/manage/meetings/{m}"})
+    assert again.status_code == 302
+    assert again.headers["Location"] == f"/manage/meetings/{m}"
+    assert count(db, AgendaItem, AgendaItem.title == "Integrationspolitik") == 1
+    page = client.get(f"/manage/meetings/{m}").text
+    assert "Formularen var allerede sendt. Den er kun gemt én gang." in page
+    # Another item, or a refused submission corrected and sent again, is taken as usual.
+    assert post(url, {"title": "Andet punkt"}).status_code == 302
+    assert post(url, {"title": ""}).status_code == 400
+    assert post(url, {"title": ""}).status_code == 400
+    assert count(db, AgendaItem, AgendaItem.meeting_id == m) == 5
+
+
+def test_a_repeat_never_redirects_off_the_site(client, login, post, record):
+    login(record.secretary)
+    url = f"/manage/meetings/{record.meeting.id}/items"
+    post(url, {"title": "Et punkt"})
+    again = post(url, {"title": "Et punkt"}, headers={"Referer": "http://localhost//evil.example/"})
+    assert again.headers["Location"] == "/evil.example/"
+    again = post(url, {"title": "Et punkt"}, headers={"Referer": "https://evil.example/"})
+    assert again.headers["Location"] == "/"

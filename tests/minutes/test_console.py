@@ -83,7 +83,8 @@ def version_on(html: str, vote_id: int) -> int:
     """The vote version the page's forms for `vote_id` carry."""
     versions = set(
         re.findall(
-            rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*<input type="hidden" '
+            rf'action="/console/votes/{vote_id}/[^"]+"[^>]*>\s*(?:<input type="hidden" '
+            r'name="submission_key" value="[0-9a-f]*">)?<input type="hidden" '
             r'name="csrf_token" value="[^"]*"><input type="hidden" name="version" value="(\d+)"',
             html,
         )
@@ -564,7 +565,7 @@ def test_locked_meeting_is_409(db, client, factories, item, url, send, open_vote
             f"{url}/motions",
             {
                 "kind": "amendment",
-                "text": "Forslag.",
+                "text": "Et andet forslag.",  # the fixture's own would be a repeat
                 "proposer": f"m:{factories.members['C 1'].id}",
             },
         ),
@@ -674,3 +675,113 @@ def test_edit_move_and_delete_a_motion(db, client, factories, item, url, send, s
         ("motions", staff.id, item.id),
         ("votes", staff.id, item.id),
     ]
+
+
+# --------------------------------------------------------------------------- retries
+
+
+def submission_key(html: str, action: str) -> str:
+    """The submission key of the console form posting to `action`."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    return re.search(r'name="submission_key" value="([0-9a-f]{32})"', form.group(1)).group(1)
+
+
+def motion_count(db) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count(Motion.id)))
+
+
+def test_a_resubmitted_motion_is_saved_once(db, client, factories, url, send):
+    """A retry after a lost answer (or a double click) sends the same key again."""
+    key = submission_key(page(client, url), f"{url}/motions")
+    data = {
+        "kind": "amendment",
+        "proposer": f"m:{factories.members['C 1'].id}",
+        "text": "Forslag.",
+        "submission_key": key,
+    }
+    assert send(f"{url}/motions", data).status_code == 303
+    again = send(f"{url}/motions", data)
+
+    # A redirect, no error: to the console as saved (the submission key), or back to the
+    # page with a note (protokol.resubmit, when the repeat reaches the same process).
+    assert again.status_code in (302, 303)
+    assert motion_count(db) == 1
+    fresh = submission_key(page(client, url), f"{url}/motions")
+    assert fresh != key  # every page carries new keys
+    assert send(f"{url}/motions", {**data, "submission_key": fresh}).status_code == 303
+    assert motion_count(db) == 2
+
+
+def test_a_resubmitted_position_is_not_recorded_twice(db, client, factories, send, open_vote_id):
+    path = f"/console/votes/{open_vote_id}/parties/{factories.party('V').id}"
+    key = "ab" * 16
+    first = send(path, {"version": "1", "position": "for", "submission_key": key})
+    assert first.status_code == 303
+    entries = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+
+    again = send(path, {"version": "1", "position": "for", "submission_key": key})
+
+    assert again.status_code == 303  # not a 409 for the old version: it is the same submission
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == entries
+    assert stored(db, open_vote_id)[:3] == (2, True, [("V", "for")])
+
+
+def test_a_malformed_submission_key_is_refused(db, factories, send, open_vote_id):
+    path = f"/console/votes/{open_vote_id}/parties/{factories.party('V').id}"
+    response = send(path, {"version": "1", "position": "for", "submission_key": "'; drop"})
+
+    assert response.status_code == 400
+    assert "Formularen er ugyldig" in response.text
+    assert stored(db, open_vote_id)[2] == []
+
+
+@pytest.fixture
+def connection_lost_at_commit(db):
+    """The next commit of the app's session fails as if the database connection died:
+    on PostgreSQL the server really ends the connection (pg_terminate_backend from another
+    connection) after the write's statements ran; on SQLite the commit raises the driver's
+    OperationalError."""
+    from sqlalchemy import event
+
+    session_class = type(db.session())
+    killed = []
+
+    def kill(session, _context) -> None:
+        if killed:
+            return
+        connection = session.connection()
+        killed.append(True)
+        if connection.dialect.name == "postgresql":
+            pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        else:
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    event.listen(session_class, "after_flush", kill)
+    yield killed
+    event.remove(session_class, "after_flush", kill)
+
+
+def test_a_lost_database_connection_saves_nothing_and_the_retry_saves_once(
+    db, client, factories, url, send, connection_lost_at_commit
+):
+    key = submission_key(page(client, url), f"{url}/motions")
+    data = {
+        "kind": "amendment",
+        "proposer": f"m:{factories.members['C 1'].id}",
+        "text": "Forslag under afbrydelse.",
+        "submission_key": key,
+    }
+
+    lost = send(f"{url}/motions", data)
+
+    assert connection_lost_at_commit == [True]
+    assert lost.status_code == 503
+    assert "intet blev gemt" in lost.text
+    assert motion_count(db) == 0
+    retried = send(f"{url}/motions", data)
+    assert retried.status_code == 303
+    assert send(f"{url}/motions", data).status_code in (302, 303)  # a repeat: nothing added
+    assert motion_count(db) == 1

@@ -918,3 +918,20 @@ def test_every_problem_is_reported_at_once(app, db):
 def test_not_an_object_is_refused(app, db, data):
     errors = import_errors(app, db, data)
     assert errors[0][0] == ""  # the whole document
+
+
+def test_a_lone_surrogate_in_a_text_is_a_validation_error(app, db):
+    """Found by tests/protokol/test_fuzz_cli.py: JSON can write "\\udcff", which no database
+    stores; the import was a UnicodeEncodeError traceback."""
+    data = demo_data()
+    data["meeting"]["items"][0]["title"] = "Integration \udcff"
+    data["body"]["name"] = "\udcff"
+
+    errors = validate(data)
+
+    assert errors == [
+        ("/body/name", "not valid Unicode text (a lone surrogate)"),
+        ("/meeting/items/0/title", "not valid Unicode text (a lone surrogate)"),
+    ]
+    with pytest.raises(MeetingImportError):
+        import_meeting(data, attachments_dir=app.config["ATTACHMENTS_DIR"])

@@ -465,6 +465,28 @@ def test_date_filters(client, world, db):
     assert spaced.status_code == 200 and len(spaced.get_json()["data"]) == 3
 
 
+def test_the_meeting_lists_have_smaller_pages(client, db, factories):
+    body = factories.body()
+    for day in range(1, 13):
+        factories.meeting(body=body, starts_at=datetime(2011, 3, day, 15, 0))
+    db.session.commit()
+    for path in ("/oparl/v1/body/1/meeting", f"/oparl/v1/organization/committee/{body.id}/meeting"):
+        page = client.get(path).get_json()
+        assert page["pagination"] == {
+            "totalElements": 12,
+            "elementsPerPage": 10,
+            "currentPage": 1,
+            "totalPages": 2,
+        }
+        assert len(page["data"]) == 10 and "page=2" in page["links"]["next"]
+        # A larger limit is lowered to 50; other lists keep 50 and allow 200.
+        page = client.get(f"{path}?limit=200").get_json()
+        assert page["pagination"]["elementsPerPage"] == 50 and len(page["data"]) == 12
+    person = client.get("/oparl/v1/body/1/person?limit=200").get_json()
+    assert person["pagination"]["elementsPerPage"] == 200
+    assert client.get("/oparl/v1/body/1/person").get_json()["pagination"]["elementsPerPage"] == 50
+
+
 @pytest.mark.parametrize(
     "query",
     [

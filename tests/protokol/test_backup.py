@@ -175,3 +175,72 @@ def test_create_never_overwrites_an_archive(app, runner, tmp_path):
     assert result.exit_code == 1
     assert "exists already" in result.output
     assert target.read_bytes() == b"earlier backup"
+
+
+def tar_with_manifest(path: Path, manifest: object) -> Path:
+    data = json.dumps(manifest).encode()
+    with tarfile.open(path, "w") as archive:
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ("a string", "its manifest is not a JSON object"),
+        ([1, 2], "its manifest is not a JSON object"),
+        ({"format": 1}, "its manifest lacks the database or the files"),
+        ({"format": 1, "database": "sqlite", "files": ["x"]}, "lacks the database or the files"),
+        ({"format": 1, "database": "sqlite", "files": {"a": 1}}, "lacks the database or the files"),
+    ],
+)
+def test_restore_refuses_a_manifest_of_the_wrong_shape(other_app, tmp_path, manifest, message):
+    """Found by tests/protokol/test_fuzz_cli.py: these were tracebacks (AttributeError)."""
+    result = restore(other_app, tar_with_manifest(tmp_path / "b.tar", manifest))
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_restore_refuses_a_backup_without_the_database(app, other_app, tmp_path):
+    kind = (
+        "postgresql"
+        if other_app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        else "sqlite"
+    )
+    manifest = {"format": 1, "database": kind, "files": {}}
+    result = restore(other_app, tar_with_manifest(tmp_path / "b.tar", manifest))
+
+    assert result.exit_code == 1
+    assert "the backup lacks" in result.output
+
+
+def test_create_into_a_place_that_cannot_be_written_is_an_error(app, runner, tmp_path):
+    """Found by tests/protokol/test_fuzz_cli.py: a FileExistsError traceback."""
+    (tmp_path / "a-file").write_bytes(b"")
+
+    result = runner.invoke(args=["backup", "create", "-o", str(tmp_path / "a-file")])
+
+    assert result.exit_code == 1
+    assert "Error: cannot write" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_escaped(app, runner, tmp_path):
+    """Found by tests/protokol/test_fuzz_cli.py: printing the name was a UnicodeEncodeError."""
+    result = runner.invoke(args=["backup", "create", "-o", str(tmp_path / "b\udcff.tar")])
+
+    assert result.exit_code == 0, result.output
+    assert "b\\udcff.tar" in result.output
+
+
+def test_create_with_a_name_too_long_for_the_file_system_is_an_error(app, runner, tmp_path):
+    """Found by tests/protokol/test_fuzz_cli.py: an OSError (File name too long) traceback."""
+    result = runner.invoke(args=["backup", "create", "-o", str(tmp_path / ("x" * 5000))])
+
+    assert result.exit_code == 1
+    assert "File name too long" in result.output
+    assert isinstance(result.exception, SystemExit)

@@ -11,4 +11,4 @@ def test_ci_run_is_valid_bash_and_runs_make_test():
     result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in script.read_text().splitlines()]
-    assert lines[-1] == "make test"
+    assert lines[-2:] == ["make test", "make check-security"]

@@ -338,3 +338,37 @@ def test_demo_has_a_meeting_in_session_to_try_the_console_on(runner, db):
     assert item.decision is None and not item.remarks
     # Recording on it does not touch the published record.
     assert published.state == MeetingState.PUBLISHED
+
+
+# --------------------------------------------------------------------------- bad input
+# Found by tests/protokol/test_fuzz_cli.py: each of these was a traceback.
+
+
+@pytest.mark.parametrize("meeting_id", ["99999999999999999999999", "2147483648", "0"])
+def test_an_id_beyond_the_integer_range_names_no_meeting(runner, demo_id, meeting_id):
+    for args in (["meeting", "export"], ["minutes", "render", "--format", "txt", "-o", "-"]):
+        result = runner.invoke(args=[*args, meeting_id])
+        assert result.exit_code == 1, result.output
+        assert f"Error: no meeting with id {meeting_id}" in result.output
+        assert isinstance(result.exception, SystemExit)
+
+
+def test_output_into_a_missing_folder_is_an_error(runner, demo_id, tmp_path):
+    target = tmp_path / "missing" / "out"
+    for args in (["meeting", "export", str(demo_id)], ["minutes", "render", str(demo_id)]):
+        extra = ["--format", "txt"] if args[0] == "minutes" else []
+        result = runner.invoke(args=[*args, *extra, "-o", str(target)])
+        assert result.exit_code == 1
+        assert f"Error: cannot write {target}: No such file or directory" in result.output
+        assert isinstance(result.exception, SystemExit)
+
+
+def test_standard_output_is_used_even_beside_a_folder_named_dash(
+    runner, demo_id, tmp_path, monkeypatch
+):
+    """`-o -` is standard output, whatever the current folder holds."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").mkdir()
+    result = runner.invoke(args=["meeting", "export", str(demo_id)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["meeting"]

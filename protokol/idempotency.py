@@ -1,0 +1,67 @@
+"""Submission keys: a form submitted twice (a retry after a lost answer, a double click)
+is carried out once.
+
+Every live console form carries a fresh random key (`submission_key()` in its template).
+The write that carries it out stores the key in the same transaction, so the key is
+stored if and only if the write is: a retry of a write that was committed finds its key
+and is answered with the state as saved, and a retry of one that was not (the connection
+died before the commit) is carried out.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from protokol.extensions import db
+from protokol.models import utcnow
+
+#: The form field that carries the key.
+FIELD = "submission_key"
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class SubmissionKey(db.Model):
+    """A submission that has been carried out."""
+
+    __tablename__ = "submission_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+
+class InvalidSubmissionKey(ValueError):
+    """A key that is not one Protokol made."""
+
+
+def new_key() -> str:
+    """A fresh key for a form (`submission_key()` in templates)."""
+    return uuid.uuid4().hex
+
+
+def checked_key(raw: str | None) -> str | None:
+    """The key sent with a form, if any; InvalidSubmissionKey when it is malformed."""
+    if not raw:
+        return None
+    if not KEY_PATTERN.fullmatch(raw):
+        raise InvalidSubmissionKey(raw[:40])
+    return raw
+
+
+def is_done(key: str) -> bool:
+    """Whether the submission with `key` has been carried out (committed)."""
+    return db.session.scalar(sa.select(sa.exists().where(SubmissionKey.key == key))) or False
+
+
+def record(key: str, actor: Any) -> None:
+    """Store `key` with the write being made (the caller commits both at once)."""
+    db.session.add(SubmissionKey(key=key, user_id=getattr(actor, "id", None)))
