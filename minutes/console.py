@@ -229,9 +229,14 @@ def _form_errors(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _write(item: AgendaItem, action, anchor: str | None = None):
+def _write(item: AgendaItem, action, anchor: str | None = None, *, again: bool = True):
     """Run one write; commit once; refuse with a clear message and 4xx on any domain
-    error (nothing is half-saved)."""
+    error (nothing is half-saved).
+
+    A write that loses a race to insert the same row as another request (two secretaries
+    opening one vote, or giving an item its first decision, at the same moment; a double
+    click) breaks a unique constraint: it is rolled back and run once more on the state as
+    saved, where it finds that row, as it would have a moment later."""
     # Read before the commit, which expires the item: reading it after would load it again.
     item_id = item.id
     try:
@@ -250,7 +255,10 @@ def _write(item: AgendaItem, action, anchor: str | None = None):
         db.session.rollback()
         if key is not None and idempotency.is_done(key):
             return _back(item_id, anchor)  # the same submission, saved by a parallel request
-        raise
+        if not again:
+            raise
+        # Another request inserted the same row first: run it again on the saved state.
+        return _write(item, action, anchor, again=False)
     except sa.exc.OperationalError:
         current_app.logger.exception("item %s: the write was not saved", item_id)
         return _refuse(

@@ -253,6 +253,15 @@ def _touch(vote: Vote) -> None:
     vote.modified_at = utcnow()
 
 
+def _lock_first(vote: Vote) -> None:
+    """Write the vote's own row (its version: the database's check) before any of its
+    parts. Every write to a vote then takes the row locks in the same order, vote before
+    party or member rows, so two at once never deadlock on PostgreSQL: the second waits
+    for the first, then fails on the version."""
+    _touch(vote)
+    db.session.flush()
+
+
 def _check_version(vote: Vote, expected_version: int | None) -> None:
     from meetings.locking import ensure_editable
 
@@ -304,13 +313,13 @@ def set_party_position(
     _check_version(vote, expected_version)
     if not vote.is_open:
         raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
+    _lock_first(vote)
     if position is None:
         _delete_part(vote, current, "party_votes")
     elif current is None:
         vote.party_votes.append(PartyVote(party=party, position=position))
     else:
         current.position = position
-    _touch(vote)
     db.session.flush()
     return vote
 
@@ -333,13 +342,13 @@ def set_member_position(
         raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
     if position is not None and member.id not in present_for_item(vote.motion.item):
         raise VoteError(_("%(name)s er ikke til stede ved punktet.", name=member.name))
+    _lock_first(vote)
     if position is None:
         _delete_part(vote, current, "member_votes")
     elif current is None:
         vote.member_votes.append(MemberVote(member=member, position=position))
     else:
         current.position = position
-    _touch(vote)
     db.session.flush()
     return vote
 
