@@ -264,8 +264,9 @@ def _write(item: AgendaItem, action, anchor: str | None = None, *, again: bool =
         return _refuse(
             item,
             _l(
-                "Forbindelsen til databasen blev afbrudt, og intet blev gemt. Prøv igen; det"
-                " samme gemmes ikke to gange."
+                "Databasen kunne ikke gemme ændringen lige nu (forbindelsen blev afbrudt, eller"
+                " den var optaget), og intet blev gemt. Prøv igen; det samme gemmes ikke to"
+                " gange."
             ),
             503,
         )
