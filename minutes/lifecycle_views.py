@@ -362,7 +362,10 @@ def _lock_row(meeting: Meeting) -> None:
     """Take the meeting's row for this transaction (PostgreSQL), so that two secretaries
     taking the same step at once are served one after the other; the second then sees
     the new state and is refused with a message."""
-    db.session.refresh(meeting, with_for_update={"key_share": True})
+    db.session.execute(
+        sa.select(Meeting.id).where(Meeting.id == meeting.id).with_for_update(key_share=True)
+    )
+    db.session.refresh(meeting)  # what the transaction that held the row saved
 
 
 def overview_context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
