@@ -377,8 +377,11 @@ def measure_recording(database_url: str, repeat: int, duration: float = 30) -> l
     ]
     if database_url.startswith("postgresql"):
         command += ["--database-url", database_url]
+    # bench.recording falls back to BENCH_DATABASE_URL (which make exports): name the
+    # database kind of this run explicitly, SQLite being a fresh file of its own.
+    env = {k: v for k, v in os.environ.items() if k != "BENCH_DATABASE_URL"}
     done = subprocess.run(
-        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True
+        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, env=env
     )
     if done.returncode != 0 or not done.stdout.strip():
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:150]
