@@ -15,3 +15,22 @@ def normalise(text: str) -> str:
 def pdf_text(data: bytes) -> str:
     """The whitespace-normalised text of every page of a PDF (pypdf)."""
     return normalise(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
+
+
+def publish_correction(app, db, meeting_id: int) -> None:
+    """Add a correction to the published minutes of `meeting_id` and commit: a new frozen
+    version of the meeting's PDF (and its items')."""
+    from meetings.models import Meeting
+    from minutes.lifecycle import add_correction
+    from minutes.views import render_public_item_pdf, render_public_pdf
+
+    add_correction(
+        db.session.get(Meeting, meeting_id),
+        "Stemmetallet rettes.",
+        "Skrivefejl.",
+        actor=None,
+        minutes_dir=app.config["MINUTES_DIR"],
+        render_pdf=render_public_pdf,
+        render_item_pdf=render_public_item_pdf,
+    )
+    db.session.commit()

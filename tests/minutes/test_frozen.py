@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from meetings.storage import attachment_path
 from minutes import frozen
 from minutes.models import PublishedItemMinutes, PublishedMinutes
+from tests.helpers import publish_correction
 
 PREFIX = "/_frozen/"
 
@@ -75,20 +76,7 @@ def test_accel_mode_hands_the_file_to_nginx(client, db, accel, published_demo):
 
 
 def test_accel_mode_names_an_older_version_immutable(app, client, db, accel, published_demo):
-    from meetings.models import Meeting
-    from minutes.lifecycle import add_correction
-    from minutes.views import render_public_item_pdf, render_public_pdf
-
-    add_correction(
-        db.session.get(Meeting, published_demo),
-        "Stemmetallet rettes.",
-        "Skrivefejl.",
-        actor=None,
-        minutes_dir=app.config["MINUTES_DIR"],
-        render_pdf=render_public_pdf,
-        render_item_pdf=render_public_item_pdf,
-    )
-    db.session.commit()
+    publish_correction(app, db, published_demo)
     old, new = db.session.scalars(sa.select(PublishedMinutes).order_by("version")).all()
     first = client.get(f"/meetings/{published_demo}/minutes/v1.pdf")
     assert first.headers["X-Accel-Redirect"] == f"{PREFIX}{old.sha256}.pdf"

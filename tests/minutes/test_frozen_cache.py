@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.wsgi import FileWrapper
 
-from meetings.models import Meeting
 from meetings.storage import attachment_path
 from minutes import frozen
 from minutes.models import PublishedItemMinutes, PublishedMinutes
+from tests.helpers import publish_correction
 
 PREFIX = "/_frozen/"
 
@@ -44,22 +44,6 @@ def _urls(meeting_id: int) -> list[str]:
 
 def _headers(response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k != "Date"}
-
-
-def _correct(app, db, meeting_id: int) -> None:
-    from minutes.lifecycle import add_correction
-    from minutes.views import render_public_item_pdf, render_public_pdf
-
-    add_correction(
-        db.session.get(Meeting, meeting_id),
-        "Stemmetallet rettes.",
-        "Skrivefejl.",
-        actor=None,
-        minutes_dir=app.config["MINUTES_DIR"],
-        render_pdf=render_public_pdf,
-        render_item_pdf=render_public_item_pdf,
-    )
-    db.session.commit()
 
 
 @pytest.fixture
@@ -128,7 +112,7 @@ def test_a_correction_is_served_at_once_by_the_process_that_commits_it(
     url = f"/meetings/{published_demo}/minutes.pdf"
     old = client.get(url).headers["ETag"]
     assert client.get(url).headers["ETag"] == old  # remembered
-    _correct(app, db, published_demo)
+    publish_correction(app, db, published_demo)
     new = db.session.scalars(sa.select(PublishedMinutes).where(PublishedMinutes.version == 2)).one()
     assert client.get(url).headers["ETag"] == f'"{new.sha256}"'
     item = client.get(f"/meetings/{published_demo}/items/14/minutes.pdf")
@@ -149,7 +133,7 @@ def test_a_correction_by_another_process_is_served_within_the_bound(
     before = {url: client.get(url) for url in urls}
     with monkeypatch.context() as m:
         m.setattr(frozen, "_caches", frozen.weakref.WeakSet())  # the commit is elsewhere
-        _correct(app, db, published_demo)
+        publish_correction(app, db, published_demo)
     new = db.session.scalars(sa.select(PublishedMinutes).where(PublishedMinutes.version == 2)).one()
     clock.now += seconds - 0.01
     for url in urls:  # within the bound: the answer looked up before the correction
