@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from meetings.storage import attachment_path
 from minutes.models import PublishedMinutes
-from tests.minutes.test_frozen_cache import _correct
+from tests.helpers import publish_correction
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NGINX = shutil.which("nginx") or next(
@@ -122,7 +122,7 @@ def test_a_correction_reaches_the_download_within_two_seconds(app, db, nginx, pu
     base, _asked = nginx
     url = f"{base}/meetings/{published_demo}/minutes.pdf"
     old = fetch(url)[1]["ETag"]
-    _correct(app, db, published_demo)  # this process forgets its own answers at once
+    publish_correction(app, db, published_demo)  # this process forgets its own answers at once
     committed = time.monotonic()
     new = db.session.scalar(sa.select(PublishedMinutes.sha256).where(PublishedMinutes.version == 2))
     while (etag := fetch(url)[1]["ETag"]) == old and time.monotonic() - committed < 5:
