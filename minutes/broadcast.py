@@ -205,9 +205,10 @@ class Broadcaster:
                 log.exception("live: broadcaster lost its connection; reconnecting")
                 self._stopping.wait(1.0)
 
-    def _fetch(self, conn: sa.Connection) -> None:
-        """Dispatch every event after the last one seen."""
+    def _fetch(self, conn: sa.Connection) -> int:
+        """Dispatch every event after the last one seen; returns how many were read."""
         table = LiveEvent.__table__
+        seen = 0
         while True:
             rows = conn.execute(
                 sa.select(table.c.id, table.c.meeting_id, table.c.item_id, table.c.kind)
@@ -217,6 +218,7 @@ class Broadcaster:
             ).all()
             if not rows:
                 break
+            seen += len(rows)
             with self._lock:
                 wanted = [r for r in rows if r.meeting_id in self._subscribers]
             payloads = {}
@@ -239,23 +241,37 @@ class Broadcaster:
             if len(rows) < BATCH:
                 break
         conn.rollback()
+        return seen
 
     def _check_restart(self, conn: sa.Connection) -> None:
-        """The table was emptied (a restore, the test suite): start again from its top."""
+        """The table was emptied and its ids started again (a restore, the test suite):
+        read it again from the start. The streams skip what they have already sent."""
         top = conn.execute(sa.select(sa.func.max(LiveEvent.id))).scalar() or 0
         conn.rollback()
         if top < self._last_id:
-            self._last_id = top
+            log.info("live: the events start again below %s; reading them afresh", self._last_id)
+            self._last_id = 0
+            self._fetch(conn)
+
+    def _catch_up(self, conn: sa.Connection) -> None:
+        """After a notification or a wake-up, each of which stands for a committed event:
+        read it; if there is nothing above the last id seen, the ids started again."""
+        if not self._fetch(conn):
+            self._check_restart(conn)
 
     def _poll(self) -> None:
         ticks = 0
+        woken = False
         with self.engine.connect() as conn:
             while not self._stopping.is_set():
-                self._fetch(conn)
+                if woken:
+                    self._catch_up(conn)
+                else:
+                    self._fetch(conn)
                 ticks += 1
                 if ticks % 25 == 0:
                     self._check_restart(conn)
-                self._wake.wait(self.poll_interval)
+                woken = self._wake.wait(self.poll_interval)
                 self._wake.clear()
 
     def _listen(self) -> None:
@@ -279,7 +295,7 @@ class Broadcaster:
                     notified = True
                 if notified:
                     quiet = 0
-                    self._fetch(conn)
+                    self._catch_up(conn)
                 else:
                     quiet += 1
                     if quiet % 10 == 0:  # every 5 s: a safety net, and a restart check

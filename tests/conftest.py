@@ -119,7 +119,11 @@ def _fresh_g(_sender, **_extra) -> None:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The app on the run's database, inside an app context; tables emptied afterwards."""
+    """The app on the run's database, inside an app context; tables emptied afterwards,
+    and the live page's broadcaster threads stopped (they would carry the ids they saw
+    into the next test)."""
+    from minutes.broadcast import stop_all
+
     app = make_app(database_url, tmp_path)
     request_started.connect(_fresh_g, app, weak=False)
     with app.app_context():
@@ -127,6 +131,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             yield app
         finally:
             _db.session.remove()
+            stop_all()
             _empty_tables()
             _db.engine.dispose()
             limiter.reset()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from meetings.models import AgendaItem, Meeting, MeetingState, Party
-from minutes.broadcast import message_from_row, stop_all
+from minutes.broadcast import message_from_row
 from minutes.live import LiveEvent
 from minutes.live_stream import parse_after, stream_status
 from motions.models import MotionKind
@@ -24,12 +24,6 @@ from votes.services import close_vote, set_decision, set_party_position
 SECRET = "Fortroligt ændringsforslag om en ansat"
 FIRST_VOTE = {"A": "against", "B": "against", "F": "against", "Ø": "against",
               "V": "for", "O": "for", "C": "for"}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _stop_broadcasters():
-    yield
-    stop_all()
 
 
 @pytest.fixture
@@ -324,6 +318,52 @@ def test_the_stream_delivers_a_new_event(app, db, client, meeting, short_streams
     listener.join(timeout=10)
     [received] = sse(result["body"])
     assert received["data"]["motions"][0]["vote"]["sides"]["abstain"]["labels"] == ["Ø"]
+
+
+def _restart_event_ids(db) -> None:
+    """Empty the live events and start their ids again, as a restore of an older backup
+    does (and the test suite's TRUNCATE ... RESTART IDENTITY on PostgreSQL)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("TRUNCATE live_events RESTART IDENTITY"))
+    else:
+        db.session.execute(sa.text("DELETE FROM live_events"))
+        db.session.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'live_events'"))
+    db.session.commit()
+
+
+def test_the_broadcaster_follows_event_ids_that_start_again(app, db, meeting):
+    """A broadcaster that has seen events with high ids still delivers the next event
+    at once (not after its 5 s safety net) when the ids have started again from 1."""
+    from minutes.live_views import broadcaster
+
+    item_id = meeting.items[0].id
+    source = broadcaster()
+    received: list[int] = []
+    arrived = threading.Event()
+
+    def deliver(message) -> None:
+        received.append(message.id)
+        arrived.set()
+
+    source.subscribe(meeting.id, deliver)
+    for letter in ("A", "B", "F"):
+        record(db, db.session.get(AgendaItem, item_id), {letter: "against"})
+        db.session.commit()
+    deadline = time.monotonic() + 5
+    while len(received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(received) == 3
+    high = received[-1]
+
+    _restart_event_ids(db)
+    received.clear()
+    arrived.clear()
+    record(db, db.session.get(AgendaItem, item_id), {"Ø": "against"})
+    db.session.commit()
+    started = time.monotonic()
+    assert arrived.wait(timeout=4), "the event after the ids started again never arrived"
+    assert time.monotonic() - started < 2.0
+    assert received == [1] and high > 1
 
 
 def test_stream_status_and_parsing(client, db, factories):
