@@ -403,8 +403,11 @@ def delivery_delays(
 ) -> tuple[list[float], list[float], int]:
     """Match each successful POST (item id, time sent) with its live event (event id,
     item id): each item has one recorder, whose POSTs and the item's events are in the
-    same order. Returns every delivery's delay, each event's slowest delay, and the
-    deliveries missed (viewers that never had the event)."""
+    same order. An event that the broadcaster superseded by a newer event of the same
+    item (it sends only the newest of an item's events read together: each is a whole
+    snapshot) reached the viewers with that newer one. Returns every delivery's delay,
+    each event's slowest delay, and the deliveries missed (viewers that never had the
+    event, nor a newer one of its item)."""
     by_item: dict[int, list[int]] = {}
     for event_id, item_id in sorted(events):
         by_item.setdefault(item_id, []).append(event_id)
@@ -416,8 +419,8 @@ def delivery_delays(
     missed = 0
     for item_id, sent_times in sent_by_item.items():
         event_ids = by_item.get(item_id, [])
-        for sent, event_id in zip(sorted(sent_times), event_ids, strict=False):
-            times = arrivals.get(event_id, [])
+        for n, sent in enumerate(sorted(sent_times)[: len(event_ids)]):
+            times = next((arrivals[later] for later in event_ids[n:] if arrivals.get(later)), [])
             missed += max(0, viewers - len(times))
             delays = [t - sent for t in times]
             deliveries += delays

@@ -6,10 +6,13 @@ live events (`minutes/live.py`) and hands them to the streams of that process.
 - SQLite: the thread reads `live_events WHERE id > last` every `poll_interval` seconds
   (0.2 s): one indexed query per process, whatever the number of viewers.
 
-Either way an event reaches the viewers of every process that shares the database. The
-thread turns each event into its Server-Sent Events frames once per process (one frame
-per interface language) and calls the subscribers of its meeting; subscribers are cheap
-callables (an asyncio hub's `call_soon_threadsafe`, a thread's `queue.put`).
+Either way an event reaches the viewers of every process that shares the database. An
+item event is written without its snapshot; the thread has it made (`complete`:
+`minutes.live.complete_events`, stored, so once whichever process is first), turns each
+event into its Server-Sent Events frames once per process (one frame per interface
+language) and calls the subscribers of its meeting; subscribers are cheap callables (an
+asyncio hub's `call_soon_threadsafe`, a thread's `queue.put`). Of several events of one
+item read together only the newest is sent: each is a whole snapshot of its item.
 
 Event ids increase in commit order (see `minutes/live.py`), so "every event after the last
 one seen" misses nothing; a viewer who reconnects with `Last-Event-ID` is sent what it
@@ -21,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +82,8 @@ def message_from_row(
 
 
 Subscriber = Callable[[LiveMessage], None]
+#: Makes the missing payloads of event rows: {event id: payload} (`minutes.live`).
+Completer = Callable[[Sequence[Any]], dict[int, str]]
 
 
 class Broadcaster:
@@ -90,9 +95,12 @@ class Broadcaster:
         *,
         poll_interval: float = 0.2,
         engine_options: dict[str, Any] | None = None,
+        complete: Completer | None = None,
     ) -> None:
         self.database_url = database_url
         self.poll_interval = poll_interval
+        #: Without one, item events whose snapshot is not made yet are not sent.
+        self.complete = complete
         url = sa.make_url(database_url)
         self.is_postgres = url.get_backend_name() == "postgresql"
         options = {"pool_pre_ping": True, **(engine_options or {})}
@@ -154,7 +162,23 @@ class Broadcaster:
         """The newest event of each item of the meeting with an id above `after`."""
         with self.engine.connect() as conn:
             rows = conn.execute(latest_events_query(meeting_id, after)).all()
-        return [message_from_row(r.id, meeting_id, r.item_id, r.kind, r.payload) for r in rows]
+        return self._messages(rows)
+
+    def _messages(self, rows: Sequence[Any]) -> list[LiveMessage]:
+        """The messages of event rows (id, meeting_id, item_id, kind, payload) in id order,
+        their missing snapshots made; an event without one (its meeting has ended, or no
+        completer) is left out."""
+        payloads = {r.id: r.payload for r in rows if r.payload is not None}
+        if len(payloads) < len(rows) and self.complete is not None:
+            try:
+                payloads = self.complete(rows)
+            except Exception:
+                log.exception("live: the snapshots of %s events could not be made", len(rows))
+        return [
+            message_from_row(r.id, r.meeting_id, r.item_id, r.kind, payloads[r.id])
+            for r in rows
+            if r.id in payloads
+        ]
 
     def last_event_id(self, meeting_id: int) -> int:
         with self.engine.connect() as conn:
@@ -219,25 +243,29 @@ class Broadcaster:
             if not rows:
                 break
             seen += len(rows)
+            self._last_id = rows[-1].id
             with self._lock:
-                wanted = [r for r in rows if r.meeting_id in self._subscribers]
-            payloads = {}
-            if wanted:
-                payloads = dict(
-                    conn.execute(
-                        sa.select(table.c.id, table.c.payload).where(
-                            table.c.id.in_([r.id for r in wanted])
-                        )
-                    ).all()
-                )
-            for row in rows:
-                self._last_id = row.id
-                if row.id in payloads:
-                    self._dispatch(
-                        message_from_row(
-                            row.id, row.meeting_id, row.item_id, row.kind, payloads[row.id]
-                        )
+                watched = set(self._subscribers)
+            # Of each watched item only its newest event: each is a whole snapshot.
+            newest: dict[tuple[int, int | None, str], int] = {}
+            for r in rows:
+                if r.meeting_id in watched:
+                    newest[(r.meeting_id, r.item_id, r.kind)] = r.id
+            if newest:
+                wanted = conn.execute(
+                    sa.select(
+                        table.c.id,
+                        table.c.meeting_id,
+                        table.c.item_id,
+                        table.c.kind,
+                        table.c.payload,
                     )
+                    .where(table.c.id.in_(sorted(newest.values())))
+                    .order_by(table.c.id)
+                ).all()
+                conn.rollback()
+                for message in self._messages(wanted):
+                    self._dispatch(message)
             if len(rows) < BATCH:
                 break
         conn.rollback()

@@ -5,10 +5,13 @@ Every change to a vote, a motion, a decision, an item or the attendance of a mee
 session passes through the session: a SQLAlchemy `after_flush` hook notes the agenda items
 it touched, and a `before_commit` hook adds one `LiveEvent` per touched item — in the same
 transaction as the change, so an acknowledged vote always has its event and a rolled-back
-one never has. The event carries a public-safe snapshot of the item (closed items: number
-and title only) and its HTML fragment, rendered once per interface language here, at write
-time, never per viewer. A change of the meeting's state (it starts, it ends) is an event of
-its own.
+one never has. The write itself only inserts the event's row (meeting, item, kind): the
+item's public-safe snapshot (closed items: number and title only) and its HTML fragment in
+each interface language are made after the commit, by the first process that needs them
+(`complete_events`: a broadcaster with viewers of the meeting, or a stream's backlog), from
+the state as committed, and stored in the row — once, never per viewer, and never on the
+secretary's clock. A change of the meeting's state (it starts, it ends) is an event of its
+own, with its payload written at once.
 
 Event ids increase in commit order: on SQLite the database's single writer ensures it, on
 PostgreSQL a transaction-level advisory lock taken before the event rows are inserted. A
@@ -22,10 +25,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -86,8 +89,9 @@ class LiveEvent(db.Model):
     item_id: Mapped[int | None] = mapped_column(nullable=True)
     #: "item" or "state".
     kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
-    #: The public snapshot with its HTML per interface language (JSON text).
-    payload: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    #: The public snapshot with its HTML per interface language (JSON text); NULL for an
+    #: item event until `complete_events` has made it, after the commit.
+    payload: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
 
@@ -273,7 +277,8 @@ event.listen(Session, "after_soft_rollback", _forget)
 
 @event.listens_for(Session, "before_commit")
 def _write_events(session: Session) -> None:
-    """Add the live events of the touched items, in the committing transaction."""
+    """Add the live events of the touched items, in the committing transaction: a row
+    each, without its snapshot (made after the commit: `complete_events`)."""
     session.flush()
     touched = session.info.pop(_TOUCHED, set())
     states = session.info.pop(_STATES, set())
@@ -301,12 +306,11 @@ def _write_events(session: Session) -> None:
         if None in item_ids or mid in states:  # attendance of the whole meeting, or it began
             items = [i for i in meeting.items if i.motions or getattr(i, "decision", None)]
             item_ids = {i.id for i in items} | (item_ids - {None})
-        if not item_ids:
-            continue
-        style = meeting_style(meeting)
-        items, _loaded = _load(session, meeting, item_ids)
-        for item in items:
-            rows.append(_item_row(item, style))
+        now = utcnow()
+        rows += [
+            {"meeting_id": mid, "item_id": i, "kind": "item", "payload": None, "created_at": now}
+            for i in sorted(item_ids)
+        ]
     if not rows:
         return
     connection.execute(sa.insert(LiveEvent.__table__), rows)
@@ -315,8 +319,11 @@ def _write_events(session: Session) -> None:
         connection.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
-#: Read everything afresh (`populate_existing`): collections a service changed by key are
-#: current, and on PostgreSQL so is what committed before the advisory lock was granted.
+# --------------------------------------------------------------------------- completing events
+
+
+#: Read everything afresh (`populate_existing`): the session may hold older copies of these
+#: rows (a caller's, a test's), and collections a service changed by key are current.
 _FRESH = {"populate_existing": True}
 #: The statements of `_load`, built once: building the loader options and the statements'
 #: cache keys anew on every write cost as much as running them. Small collections are
@@ -357,12 +364,12 @@ _ITEMS_QUERY = (
 def _load(
     session: Session, meeting: Meeting, item_ids: set[int]
 ) -> tuple[list[AgendaItem], list[Any]]:
-    """Load what the snapshots read in a few queries (not one a seat, vote or party), and
-    afresh (`_FRESH`)."""
+    """Load what the snapshots of `item_ids` read, besides the meeting and its attendance
+    (loaded by the caller), in a few queries (not one a seat, vote or party), and afresh
+    (`_FRESH`)."""
     # Held in `loaded` (returned): the session keeps unchanged rows only while referenced.
     loaded: list[Any] = []
     loaded += session.execute(_BODY_QUERY, {"body_id": meeting.body_id}).unique().scalars().all()
-    loaded += session.execute(_MEETING_QUERY, {"meeting_id": meeting.id}).unique().scalars().all()
     items = list(
         session.execute(_ITEMS_QUERY, {"item_ids": sorted(item_ids), "meeting_id": meeting.id})
         .unique()
@@ -381,20 +388,88 @@ def _state_row(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def _item_row(item: AgendaItem, style: Style | None) -> dict[str, Any]:
+def _item_payload_text(item: AgendaItem, style: Style | None) -> str:
     try:
         payload = item_payload(item, style)
     except Exception:
-        # The live page must never cost the record a vote: log, and show number and title.
+        # The live page must never stop on one item: log, and show number and title.
         log.exception("live: snapshot of item %s failed", item.id)
         payload = with_fragments(item_snapshot(item, None))
-    return {
-        "meeting_id": item.meeting_id,
-        "item_id": item.id,
-        "kind": "item",
-        "payload": json.dumps(payload, ensure_ascii=False),
-        "created_at": utcnow(),
-    }
+    return json.dumps(payload, ensure_ascii=False)
+
+
+class EventRow(Protocol):
+    """A row of `live_events` as read by the broadcaster and the streams."""
+
+    id: int
+    meeting_id: int
+    item_id: int | None
+    kind: str
+    payload: str | None
+
+
+_FILL = (
+    sa.update(LiveEvent.__table__)
+    .where(
+        LiveEvent.__table__.c.meeting_id == sa.bindparam("m"),
+        LiveEvent.__table__.c.item_id == sa.bindparam("i"),
+        LiveEvent.__table__.c.id <= sa.bindparam("upto"),
+        LiveEvent.__table__.c.payload.is_(None),
+    )
+    .values(payload=sa.bindparam("p"))
+)
+
+
+def complete_events(session: Session, rows: Sequence[EventRow]) -> dict[int, str]:
+    """The payloads of `rows`, made where they are missing and stored (this commits).
+
+    An item event's snapshot is made from the item as committed now, which includes the
+    change the event stands for and perhaps later ones (each event is a whole snapshot of
+    its item, so a newer state is never wrong); it is stored in every event row of the
+    item up to the newest in `rows` that has none yet, so each snapshot is made once,
+    whichever process gets there first. Events of a meeting no longer in session are left
+    without one: its live page has ended, and what is changed after the session is not
+    public until the minutes are published. Returns {event id: payload} for the rows that
+    have one. Needs an app context (the fragments are templates)."""
+    payloads = {r.id: r.payload for r in rows if r.payload is not None}
+    wanted: dict[int, dict[int, int]] = {}  # meeting → item → newest event id
+    for r in rows:
+        if r.payload is None and r.kind == "item" and r.item_id is not None:
+            items = wanted.setdefault(r.meeting_id, {})
+            items[r.item_id] = max(items.get(r.item_id, 0), r.id)
+    if not wanted:
+        return payloads
+    fills = []
+    for meeting_id, newest in wanted.items():
+        meeting = session.execute(_MEETING_QUERY, {"meeting_id": meeting_id}).unique().scalar()
+        if meeting is None or meeting.state is not MeetingState.IN_SESSION:
+            continue
+        style = meeting_style(meeting)
+        items, _loaded = _load(session, meeting, set(newest))
+        for item in items:
+            text = _item_payload_text(item, style)
+            fills.append({"m": meeting_id, "i": item.id, "upto": newest[item.id], "p": text})
+            for r in rows:
+                if r.payload is None and r.meeting_id == meeting_id and r.item_id == item.id:
+                    payloads[r.id] = text
+    if fills:
+        session.execute(_FILL, fills)
+    session.commit()
+    return payloads
+
+
+def event_completer(app: Any) -> Callable[[Sequence[EventRow]], dict[int, str]]:
+    """`complete_events` for threads outside a request (the broadcaster, the streams'
+    backlog), each call in an app context and a session of its own."""
+
+    def complete(rows: Sequence[EventRow]) -> dict[int, str]:
+        with app.app_context():
+            try:
+                return complete_events(db.session, rows)
+            finally:
+                db.session.remove()
+
+    return complete
 
 
 # --------------------------------------------------------------------------- reading
@@ -409,7 +484,9 @@ def latest_events_query(meeting_id: int, after: int = 0) -> sa.Select:
         .group_by(LiveEvent.item_id)
     )
     return (
-        sa.select(LiveEvent.id, LiveEvent.item_id, LiveEvent.kind, LiveEvent.payload)
+        sa.select(
+            LiveEvent.id, LiveEvent.meeting_id, LiveEvent.item_id, LiveEvent.kind, LiveEvent.payload
+        )
         .where(LiveEvent.id.in_(newest))
         .order_by(LiveEvent.id)
     )

@@ -26,6 +26,7 @@ from meetings.models import Meeting, MeetingState
 from minutes.broadcast import RETRY_MS, Broadcaster, LiveMessage, broadcaster_for
 from minutes.charts import live_seat_diagram
 from minutes.live import (
+    event_completer,
     item_payload,
     last_event_id_query,
     latest_events_query,
@@ -53,7 +54,9 @@ def broadcaster() -> Broadcaster:
     """This process's broadcaster for the app's database."""
     config = current_app.config
     return broadcaster_for(
-        config["SQLALCHEMY_DATABASE_URI"], poll_interval=float(config["LIVE_POLL_SECONDS"])
+        config["SQLALCHEMY_DATABASE_URI"],
+        poll_interval=float(config["LIVE_POLL_SECONDS"]),
+        complete=event_completer(current_app._get_current_object()),
     )
 
 
@@ -63,11 +66,12 @@ def _language() -> str:
 
 def current_blocks(meeting: Meeting, language: str) -> list[str]:
     """Each item's block as the stream last sent it; an item without events yet (nothing
-    recorded while in session) is rendered here."""
+    recorded while in session), or whose newest event has no snapshot yet, is rendered
+    here."""
     rows = db.session.execute(latest_events_query(meeting.id)).all()
     stored = {}
     for row in rows:
-        if row.item_id is not None:
+        if row.item_id is not None and row.payload is not None:
             html = json.loads(row.payload).get("html", {})
             stored[row.item_id] = html.get(language) or html.get(DEFAULT_LANGUAGE)
     style = None

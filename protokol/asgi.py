@@ -24,11 +24,14 @@ def create_asgi_app(flask_app: Flask) -> Any:
     from starlette.routing import Mount, Route
 
     from minutes.broadcast import broadcaster_for
+    from minutes.live import event_completer
     from minutes.live_stream import create_stream_app
 
     config = flask_app.config
     broadcaster = broadcaster_for(
-        config["SQLALCHEMY_DATABASE_URI"], poll_interval=float(config["LIVE_POLL_SECONDS"])
+        config["SQLALCHEMY_DATABASE_URI"],
+        poll_interval=float(config["LIVE_POLL_SECONDS"]),
+        complete=event_completer(flask_app),
     )
     stream = create_stream_app(broadcaster, config)
     wsgi = WSGIMiddleware(flask_app, workers=int(os.environ.get("PROTOKOL_WSGI_THREADS", 10)))

@@ -37,6 +37,15 @@ def test_each_post_is_matched_with_its_items_event_in_order():
     assert missed == 1  # event 104 reached one viewer of two
 
 
+def test_a_superseded_event_reached_the_viewers_with_the_newer_one_of_its_item():
+    # Event 201 was read together with 202 (same item): only 202 was sent.
+    posts = [(1, 10.0), (1, 10.05)]
+    events = [(201, 1), (202, 1)]
+    deliveries, slowest, missed = delivery_delays(posts, events, {202: [10.3, 10.4]}, viewers=2)
+    assert sorted(round(d, 3) for d in deliveries) == [0.25, 0.3, 0.35, 0.4]
+    assert sorted(round(s, 3) for s in slowest) == [0.35, 0.4] and missed == 0
+
+
 def test_a_post_without_an_event_counts_as_missed_by_every_viewer():
     deliveries, _slowest, missed = delivery_delays([(1, 1.0), (1, 2.0)], [(5, 1)], {5: [1.1]}, 3)
     assert [round(d, 3) for d in deliveries] == [0.1]
