@@ -62,6 +62,7 @@ from bench.live_viewers import (  # noqa: E402  (the shared pieces of the live b
     Secretary,
     cpu_seconds,
     create_database,
+    delivery_delays,
     drop_database,
     free_port,
     last_event_id,
@@ -395,41 +396,6 @@ def readers_process(base: str, paths: list[str], count: int, think: float, conn)
     conn.send(out)
 
 
-def delivery_delays(
-    posts: list[tuple[int, float]],
-    events: list[tuple[int, int]],
-    arrivals: dict[int, list[float]],
-    viewers: int,
-) -> tuple[list[float], list[float], int]:
-    """Match each successful POST (item id, time sent) with its live event (event id,
-    item id): each item has one recorder, whose POSTs and the item's events are in the
-    same order. An event that the broadcaster superseded by a newer event of the same
-    item (it sends only the newest of an item's events read together: each is a whole
-    snapshot) reached the viewers with that newer one. Returns every delivery's delay,
-    each event's slowest delay, and the deliveries missed (viewers that never had the
-    event, nor a newer one of its item)."""
-    by_item: dict[int, list[int]] = {}
-    for event_id, item_id in sorted(events):
-        by_item.setdefault(item_id, []).append(event_id)
-    sent_by_item: dict[int, list[float]] = {}
-    for item_id, sent in posts:
-        sent_by_item.setdefault(item_id, []).append(sent)
-    deliveries: list[float] = []
-    slowest: list[float] = []
-    missed = 0
-    for item_id, sent_times in sent_by_item.items():
-        event_ids = by_item.get(item_id, [])
-        for n, sent in enumerate(sorted(sent_times)[: len(event_ids)]):
-            times = next((arrivals[later] for later in event_ids[n:] if arrivals.get(later)), [])
-            missed += max(0, viewers - len(times))
-            delays = [t - sent for t in times]
-            deliveries += delays
-            if delays:
-                slowest.append(max(delays))
-        missed += viewers * max(0, len(sent_times) - len(event_ids))
-    return deliveries, slowest, missed
-
-
 def events_after(url: str, after: int) -> list[tuple[int, int]]:
     import sqlalchemy as sa
 
@@ -593,17 +559,16 @@ def run(args: argparse.Namespace) -> Results:
         readers.join(timeout=30)
         time.sleep(2)  # the last events reach the viewers
         cpu_used = {pid: cpu_seconds(pid) - cpu[pid] for pid in workers}
-        arrivals: dict[int, list[float]] = {}
+        arrivals: list[dict[int, float]] = []
         for pipe, process in zip(viewer_pipes, viewer_procs, strict=True):
             pipe.send("stop")
-            for event_id, times in pipe.recv()[1].items():
-                arrivals.setdefault(event_id, []).extend(times)
+            arrivals += pipe.recv()[1]  # every viewer: one that never connected missed all
             process.join(timeout=30)
         load_server = server_times(log, mark)
 
         ok = [(p[0], p[1], p[2]) for p in posts if isinstance(p[0], int)]
         deliveries, slowest, missed = delivery_delays(
-            [(item, sent) for item, sent, _ in ok], events_after(url, after), arrivals, connected
+            [(item, sent) for item, sent, _ in ok], events_after(url, after), arrivals
         )
         read_ok = [t for _, good, t in reads if good]
         results.load_client = Summary.of([t for _, _, t in ok])

@@ -23,9 +23,11 @@ PostgreSQL the transaction also sends `NOTIFY protokol_live`; the broadcaster
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import chain
 from typing import Any, Protocol
@@ -458,14 +460,61 @@ def complete_events(session: Session, rows: Sequence[EventRow]) -> dict[int, str
     return payloads
 
 
+#: Key of the PostgreSQL advisory lock held while one process makes snapshots.
+COMPLETION_LOCK_KEY = LOCK_KEY + 1
+
+
+@contextmanager
+def _one_completer_at_a_time(engine: sa.Engine) -> Iterator[None]:
+    """Let one process at a time make snapshots, so that the processes that learn of the
+    same events at the same moment (every app server's broadcaster) make each once: the
+    second waits, then finds them made. PostgreSQL: a session advisory lock; SQLite (one
+    machine by nature): an exclusive lock on a file beside the database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": COMPLETION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": COMPLETION_LOCK_KEY}
+                )
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}-live.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def event_completer(app: Any) -> Callable[[Sequence[EventRow]], dict[int, str]]:
     """`complete_events` for threads outside a request (the broadcaster, the streams'
-    backlog), each call in an app context and a session of its own."""
+    backlog), each call in an app context and a session of its own, one process at a
+    time; the rows are read again once it is this process's turn."""
+    table = LiveEvent.__table__
 
     def complete(rows: Sequence[EventRow]) -> dict[int, str]:
         with app.app_context():
             try:
-                return complete_events(db.session, rows)
+                with _one_completer_at_a_time(db.engine):
+                    fresh = db.session.execute(
+                        sa.select(
+                            table.c.id,
+                            table.c.meeting_id,
+                            table.c.item_id,
+                            table.c.kind,
+                            table.c.payload,
+                        ).where(table.c.id.in_([r.id for r in rows]))
+                    ).all()
+                    db.session.commit()
+                    return complete_events(db.session, fresh)
             finally:
                 db.session.remove()
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 from minutes.broadcast import RETRY_MS, Broadcaster, LiveMessage
 from protokol.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -66,14 +67,24 @@ def ends_stream(message: LiveMessage) -> bool:
     return message.kind == "state" and message.state not in STREAM_STATES
 
 
+#: Put in every queue of a hub every keep-alive interval: the stream sends a comment, or
+#: ends once its time is up. One timer per hub, not one timeout per stream and message.
+TICK = object()
+
+
 class AsyncHub:
     """Fans the broadcaster's messages out to the streams of one event loop: one
-    subscription per meeting, one `call_soon_threadsafe` per event."""
+    subscription per meeting, one `call_soon_threadsafe` per event, and one keep-alive
+    timer for all its streams."""
 
-    def __init__(self, broadcaster: Broadcaster, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, broadcaster: Broadcaster, loop: asyncio.AbstractEventLoop, keepalive: float = 15
+    ) -> None:
         self.broadcaster = broadcaster
         self.loop = loop
+        self.keepalive = keepalive
         self._queues: dict[int, set[asyncio.Queue]] = {}
+        self._timer: asyncio.TimerHandle | None = None
 
     def open(self, meeting_id: int) -> asyncio.Queue:
         queues = self._queues.get(meeting_id)
@@ -82,6 +93,8 @@ class AsyncHub:
             self.broadcaster.subscribe(meeting_id, self._from_thread)
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
         queues.add(queue)
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.keepalive, self._tick)
         return queue
 
     def close(self, meeting_id: int, queue: asyncio.Queue) -> None:
@@ -92,9 +105,19 @@ class AsyncHub:
         if not queues:
             del self._queues[meeting_id]
             self.broadcaster.unsubscribe(meeting_id, self._from_thread)
+        if not self._queues and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def viewers(self) -> int:
         return sum(len(q) for q in self._queues.values())
+
+    def _tick(self) -> None:
+        for queues in self._queues.values():
+            for queue in queues:
+                if queue.empty():  # a stream with messages waiting wakes up anyway
+                    queue.put_nowait(TICK)
+        self._timer = self.loop.call_later(self.keepalive, self._tick) if self._queues else None
 
     def _from_thread(self, message: LiveMessage) -> None:
         self.loop.call_soon_threadsafe(self._dispatch, message)
@@ -104,81 +127,130 @@ class AsyncHub:
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:  # a stalled viewer: end its stream, it reconnects
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(None)
+                self.stop(queue)
+
+    @staticmethod
+    def stop(queue: asyncio.Queue) -> None:
+        """End the stream reading `queue` (whatever it has waiting is dropped)."""
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(None)
 
 
 async def event_stream(
     hub: AsyncHub,
+    queue: asyncio.Queue,
     meeting_id: int,
     after: int,
     language: str,
     *,
-    keepalive: float,
     max_seconds: float,
 ) -> AsyncIterator[bytes]:
-    """The frames of one viewer's stream."""
+    """The frames of one viewer's stream, fed by `queue` (`hub.open(meeting_id)`): the
+    backlog, then each new event, a comment at each of the hub's ticks, until
+    `max_seconds` have passed (to a tick's precision) or the queue says stop. The caller
+    closes the queue (`hub.close`)."""
     loop = asyncio.get_running_loop()
-    queue = hub.open(meeting_id)
-    try:
-        yield RETRY
-        sent = after
-        backlog = await asyncio.to_thread(hub.broadcaster.backlog, meeting_id, after)
-        for message in backlog:
-            sent = max(sent, message.id)
-            yield message.frame(language)
-            if ends_stream(message):
+    yield RETRY
+    sent = after
+    backlog = await asyncio.to_thread(hub.broadcaster.backlog, meeting_id, after)
+    for message in backlog:
+        sent = max(sent, message.id)
+        yield message.frame(language)
+        if ends_stream(message):
+            return
+    deadline = loop.time() + max_seconds
+    while True:
+        message = await queue.get()
+        if message is None:
+            return
+        if message is TICK:
+            if loop.time() >= deadline:
                 return
-        deadline = loop.time() + max_seconds
-        while (left := deadline - loop.time()) > 0:
-            try:
-                async with asyncio.timeout(min(keepalive, left)):
-                    message = await queue.get()
-            except TimeoutError:
-                yield KEEPALIVE
-                continue
-            if message is None:
-                return
-            if message.id <= sent:
-                continue
-            sent = message.id
-            yield message.frame(language)
-            if ends_stream(message):
-                return
-    finally:
-        hub.close(meeting_id, queue)
+            yield KEEPALIVE
+            continue
+        if message.id <= sent:
+            continue
+        sent = message.id
+        yield message.frame(language)
+        if ends_stream(message) or loop.time() >= deadline:
+            return
+
+
+def _query(scope: dict[str, Any]) -> dict[str, str]:
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return dict(pairs)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+RAW_HEADERS = [
+    (b"content-type", MEDIA_TYPE.encode()),
+    *((k.lower().encode(), v.encode()) for k, v in HEADERS.items()),
+]
 
 
 def create_stream_app(broadcaster: Broadcaster, config: dict[str, Any]):
-    """The Starlette endpoint of the live stream (mounted by `protokol/asgi.py`)."""
-    from starlette.requests import Request
-    from starlette.responses import Response, StreamingResponse
-
+    """The live stream as a plain ASGI endpoint, `endpoint(scope, receive, send,
+    meeting_id)`, called by `protokol/asgi.py` for its path. Plain ASGI, without a
+    framework's response and middleware layers around each frame: a frame goes from the
+    viewer's queue to the server's `send` directly, which is most of what a delivery to
+    hundreds of viewers costs (bench/README.md, Recording a vote)."""
     hubs: dict[asyncio.AbstractEventLoop, AsyncHub] = {}
     keepalive = float(config.get("LIVE_KEEPALIVE_SECONDS", 15))
     max_seconds = float(config.get("LIVE_STREAM_SECONDS", 900))
 
-    async def endpoint(request: Request) -> Response:
-        meeting_id = request.path_params["meeting_id"]
+    async def endpoint(scope: dict[str, Any], receive: Any, send: Any, meeting_id: int) -> None:
         loop = asyncio.get_running_loop()
         hub = hubs.get(loop)
         if hub is None:
             await asyncio.to_thread(broadcaster.start)
-            hub = hubs.setdefault(loop, AsyncHub(broadcaster, loop))
+            hub = hubs.setdefault(loop, AsyncHub(broadcaster, loop, keepalive))
         state = await asyncio.to_thread(broadcaster.meeting_state, meeting_id)
         status = stream_status(state)
-        if status != 200:
-            return Response(status_code=status, headers={"Cache-Control": "no-store"})
-        after = parse_after(request.headers.get("last-event-id"), request.query_params.get("after"))
-        language = parse_language(request.query_params.get("lang"))
-        return StreamingResponse(
-            event_stream(
-                hub, meeting_id, after, language, keepalive=keepalive, max_seconds=max_seconds
-            ),
-            media_type=MEDIA_TYPE,
-            headers=HEADERS,
-        )
+        if status != 200 or scope["method"] == "HEAD":
+            headers = RAW_HEADERS if status == 200 else [(b"cache-control", b"no-store")]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [*headers, (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        query = _query(scope)
+        after = parse_after(_header(scope, b"last-event-id"), query.get("after"))
+        language = parse_language(query.get("lang"))
+        queue = hub.open(meeting_id)
+        frames = event_stream(hub, queue, meeting_id, after, language, max_seconds=max_seconds)
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            """The viewer went away: end its stream (the server drops what is sent after)."""
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+            hub.stop(queue)
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": RAW_HEADERS})
+            async for frame in frames:
+                if gone.is_set():
+                    break
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            if not gone.is_set():
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            await frames.aclose()
+            watcher.cancel()
+            hub.close(meeting_id, queue)
 
     endpoint.hubs = hubs  # type: ignore[attr-defined]
     return endpoint

@@ -3,7 +3,8 @@ recorded vote with its live event and the viewers' arrivals, and the table's lin
 
 from __future__ import annotations
 
-from bench.recording import delivery_delays, server_times
+from bench.live_viewers import delivery_delays
+from bench.recording import server_times
 from bench.run import recording_figures
 
 LOG = (
@@ -27,27 +28,34 @@ def test_server_times_are_the_accepted_console_posts(tmp_path):
 
 
 def test_each_post_is_matched_with_its_items_event_in_order():
-    # Two items, one recorder each; their events interleave in commit order.
+    # Two items, one recorder each; their events interleave in commit order. Two viewers.
     posts = [(1, 10.0), (2, 10.1), (1, 11.0), (2, 11.1)]
     events = [(101, 1), (102, 2), (104, 2), (103, 1)]
-    arrivals = {101: [10.2, 10.3], 102: [10.2, 10.4], 103: [11.5, 11.1], 104: [11.3]}
-    deliveries, slowest, missed = delivery_delays(posts, events, arrivals, viewers=2)
+    arrivals = [
+        {101: 10.2, 102: 10.2, 103: 11.5, 104: 11.3},
+        {101: 10.3, 102: 10.4, 103: 11.1},
+    ]
+    deliveries, slowest, missed = delivery_delays(posts, events, arrivals)
     assert sorted(round(d, 3) for d in deliveries) == sorted([0.2, 0.3, 0.1, 0.3, 0.5, 0.1, 0.2])
     assert sorted(round(s, 3) for s in slowest) == [0.2, 0.3, 0.3, 0.5]
     assert missed == 1  # event 104 reached one viewer of two
 
 
-def test_a_superseded_event_reached_the_viewers_with_the_newer_one_of_its_item():
-    # Event 201 was read together with 202 (same item): only 202 was sent.
+def test_a_superseded_event_reached_a_viewer_with_the_newer_one_of_its_item():
+    # Event 201 was read together with 202 (same item) by the first viewer's server
+    # process, which sent only 202; the second viewer's process sent both.
     posts = [(1, 10.0), (1, 10.05)]
     events = [(201, 1), (202, 1)]
-    deliveries, slowest, missed = delivery_delays(posts, events, {202: [10.3, 10.4]}, viewers=2)
-    assert sorted(round(d, 3) for d in deliveries) == [0.25, 0.3, 0.35, 0.4]
-    assert sorted(round(s, 3) for s in slowest) == [0.35, 0.4] and missed == 0
+    arrivals = [{202: 10.3}, {201: 10.1, 202: 10.4}]
+    deliveries, slowest, missed = delivery_delays(posts, events, arrivals)
+    assert sorted(round(d, 3) for d in deliveries) == [0.1, 0.25, 0.3, 0.35]
+    assert sorted(round(s, 3) for s in slowest) == [0.3, 0.35] and missed == 0
 
 
 def test_a_post_without_an_event_counts_as_missed_by_every_viewer():
-    deliveries, _slowest, missed = delivery_delays([(1, 1.0), (1, 2.0)], [(5, 1)], {5: [1.1]}, 3)
+    deliveries, _slowest, missed = delivery_delays(
+        [(1, 1.0), (1, 2.0)], [(5, 1)], [{5: 1.1}, {}, {}]
+    )
     assert [round(d, 3) for d in deliveries] == [0.1]
     assert missed == 2 + 3
 

@@ -1,0 +1,190 @@
+"""The live stream as the ASGI app serves it (`minutes/live_stream.py`, `protokol/asgi.py`),
+driven in-process through the ASGI interface: the backlog after `?after=` or
+`Last-Event-ID`, a new event as it is committed, the keep-alive comments, the end of the
+stream after `LIVE_STREAM_SECONDS`, a viewer who goes away, and the answers for a meeting
+that is not in session or does not exist."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from meetings.models import AgendaItem, MeetingState, Party
+from minutes.live import LiveEvent
+from motions.models import MotionKind
+from protokol.asgi import create_asgi_app
+from votes.models import Position
+from votes.services import set_party_position
+
+
+@pytest.fixture
+def meeting(db, factories):
+    """A meeting in session with item 14 and an open vote on an amendment by C 1."""
+    meeting = factories.meeting()
+    item = factories.item(meeting, 14, title="Integrationspolitik 2011-2014")
+    factories.vote(factories.motion(item, MotionKind.AMENDMENT, proposer="C 1"), is_open=True)
+    db.session.commit()
+    return meeting
+
+
+def record(db, item_id: int, letter: str, position: str) -> None:
+    vote = db.session.get(AgendaItem, item_id).motions[0].vote
+    party = db.session.scalar(sa.select(Party).where(Party.letter == letter))
+    set_party_position(vote, party, Position(position), expected_version=None, actor=None)
+    db.session.commit()
+
+
+class Viewer:
+    """One request to the ASGI app: what it sent, and when."""
+
+    def __init__(self, path: str, query: str = "", headers=(), method: str = "GET"):
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(k.encode(), v.encode()) for k, v in headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        self.gone = asyncio.Event()
+        self.status: int | None = None
+        self.headers: dict[bytes, bytes] = {}
+        self.chunks: list[tuple[float, bytes]] = []
+        self.ended = False
+
+    async def receive(self):
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = dict(message["headers"])
+        else:
+            self.chunks.append((time.monotonic(), message.get("body", b"")))
+            self.ended = not message.get("more_body", False)
+
+    @property
+    def text(self) -> str:
+        return b"".join(c for _, c in self.chunks).decode()
+
+    def events(self) -> list[tuple[int, dict]]:
+        out, event_id = [], None
+        for line in self.text.splitlines():
+            if line.startswith("id: "):
+                event_id = int(line[4:])
+            elif line.startswith("data: "):
+                out.append((event_id, json.loads(line[6:])))
+        return out
+
+
+def run(app, *steps) -> None:
+    """Run the ASGI app for each viewer and the coroutines `steps` together."""
+
+    async def main():
+        await asyncio.wait_for(asyncio.gather(*steps), timeout=20)
+
+    asyncio.run(main())
+
+
+def serve(asgi, viewer: Viewer):
+    return asgi(viewer.scope, viewer.receive, viewer.send)
+
+
+def test_the_backlog_then_a_new_event_then_keepalives_until_the_stream_ends(app, db, meeting):
+    app.config.update(LIVE_KEEPALIVE_SECONDS=0.1, LIVE_STREAM_SECONDS=1.0)
+    asgi = create_asgi_app(app)
+    item_id = meeting.items[0].id
+    record(db, item_id, "A", "against")
+    first = db.session.scalar(sa.select(sa.func.max(LiveEvent.id)))
+    viewer = Viewer(f"/meetings/{meeting.id}/live/events", f"after={first - 1}&lang=en")
+
+    async def vote_later():
+        await asyncio.sleep(0.4)
+        await asyncio.to_thread(record_in_app, app, db, item_id)
+
+    started = time.monotonic()
+    run(app, serve(asgi, viewer), vote_later())
+    took = time.monotonic() - started
+
+    assert viewer.status == 200
+    assert viewer.headers[b"content-type"].startswith(b"text/event-stream")
+    assert viewer.headers[b"x-accel-buffering"] == b"no"
+    assert viewer.text.startswith("retry: 2000\n\n")
+    [(backlog_id, backlog), (new_id, new)] = viewer.events()
+    assert backlog_id == first and new_id > first
+    assert backlog["motions"][0]["vote"]["sides"]["against"]["labels"] == ["A"]
+    assert new["motions"][0]["vote"]["sides"]["for"]["labels"] == ["V"]
+    assert "Against" in backlog["html"]  # the English fragment, as asked
+    assert viewer.text.count(": keep-alive") >= 3
+    assert viewer.ended and 0.9 < took < 3.0  # ended by LIVE_STREAM_SECONDS
+
+
+def record_in_app(app, db, item_id: int) -> None:
+    with app.app_context():
+        record(db, item_id, "V", "for")
+        db.session.remove()
+
+
+def test_a_viewer_who_goes_away_is_let_go(app, db, meeting):
+    app.config.update(LIVE_KEEPALIVE_SECONDS=5, LIVE_STREAM_SECONDS=60)
+    asgi = create_asgi_app(app)
+    stream = asgi.stream
+    viewer = Viewer(f"/meetings/{meeting.id}/live/events")
+
+    left = {}
+
+    async def leave():
+        while not stream.hubs or next(iter(stream.hubs.values())).viewers() == 0:
+            await asyncio.sleep(0.02)  # connected (the broadcaster starts on first use)
+        [hub] = stream.hubs.values()
+        assert hub.viewers() == 1
+        left["at"] = time.monotonic()
+        viewer.gone.set()
+
+    run(app, serve(asgi, viewer), leave())
+    assert time.monotonic() - left["at"] < 1.0  # the stream ended at once, not after 60 s
+    [hub] = stream.hubs.values()
+    assert hub.viewers() == 0
+    assert viewer.status == 200 and not viewer.ended  # nothing is sent to a closed connection
+
+
+def test_a_resumed_stream_sends_only_what_came_after_last_event_id(app, db, meeting):
+    app.config.update(LIVE_KEEPALIVE_SECONDS=0.1, LIVE_STREAM_SECONDS=0.3)
+    asgi = create_asgi_app(app)
+    item_id = meeting.items[0].id
+    record(db, item_id, "A", "against")
+    newest = db.session.scalar(sa.select(sa.func.max(LiveEvent.id)))
+    viewer = Viewer(f"/meetings/{meeting.id}/live/events", headers=[("last-event-id", str(newest))])
+    run(app, serve(asgi, viewer))
+    assert viewer.events() == [] and viewer.ended
+
+
+def test_answers_for_meetings_without_a_stream(app, db, factories, meeting):
+    asgi = create_asgi_app(app)
+    closed = factories.meeting(
+        state=MeetingState.CLOSED, body=meeting.body, starts_at=datetime(2010, 11, 1, 15, 30)
+    )
+    db.session.commit()
+    for path, status in (
+        ("/meetings/999999/live/events", 404),
+        (f"/meetings/{closed.id}/live/events", 204),
+    ):
+        viewer = Viewer(path)
+        run(app, serve(asgi, viewer))
+        assert (viewer.status, viewer.text, viewer.ended) == (status, "", True)
+    head = Viewer(f"/meetings/{meeting.id}/live/events", method="HEAD")
+    run(app, serve(asgi, head))
+    assert head.status == 200 and head.text == "" and head.ended
+    assert head.headers[b"content-type"].startswith(b"text/event-stream")
