@@ -31,7 +31,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from minutes import live
-from minutes.live import CHANNEL, LiveEvent, last_event_id_query, latest_events_query
+from minutes.live import (
+    CHANNEL,
+    LiveEvent,
+    events_query,
+    last_event_id_query,
+    latest_events_query,
+)
 from protokol.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -252,17 +258,7 @@ class Broadcaster:
                 if r.meeting_id in watched:
                     newest[(r.meeting_id, r.item_id, r.kind)] = r.id
             if newest:
-                wanted = conn.execute(
-                    sa.select(
-                        table.c.id,
-                        table.c.meeting_id,
-                        table.c.item_id,
-                        table.c.kind,
-                        table.c.payload,
-                    )
-                    .where(table.c.id.in_(sorted(newest.values())))
-                    .order_by(table.c.id)
-                ).all()
+                wanted = conn.execute(events_query(list(newest.values()))).all()
                 conn.rollback()
                 for message in self._messages(wanted):
                     self._dispatch(message)

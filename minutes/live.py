@@ -498,21 +498,12 @@ def event_completer(app: Any) -> Callable[[Sequence[EventRow]], dict[int, str]]:
     """`complete_events` for threads outside a request (the broadcaster, the streams'
     backlog), each call in an app context and a session of its own, one process at a
     time; the rows are read again once it is this process's turn."""
-    table = LiveEvent.__table__
 
     def complete(rows: Sequence[EventRow]) -> dict[int, str]:
         with app.app_context():
             try:
                 with _one_completer_at_a_time(db.engine):
-                    fresh = db.session.execute(
-                        sa.select(
-                            table.c.id,
-                            table.c.meeting_id,
-                            table.c.item_id,
-                            table.c.kind,
-                            table.c.payload,
-                        ).where(table.c.id.in_([r.id for r in rows]))
-                    ).all()
+                    fresh = db.session.execute(events_query([r.id for r in rows])).all()
                     db.session.commit()
                     return complete_events(db.session, fresh)
             finally:
@@ -522,6 +513,16 @@ def event_completer(app: Any) -> Callable[[Sequence[EventRow]], dict[int, str]]:
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def events_query(ids: Sequence[int]) -> sa.Select:
+    """The event rows (`EventRow`) with these ids, oldest first."""
+    table = LiveEvent.__table__
+    return (
+        sa.select(table.c.id, table.c.meeting_id, table.c.item_id, table.c.kind, table.c.payload)
+        .where(table.c.id.in_(sorted(ids)))
+        .order_by(table.c.id)
+    )
 
 
 def latest_events_query(meeting_id: int, after: int = 0) -> sa.Select:
