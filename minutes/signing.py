@@ -15,9 +15,10 @@ import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+if TYPE_CHECKING:  # pyHanko (and its cryptography stack) is imported only to sign
+    from pyhanko.sign import signers
 
 
 class SigningKeyError(Exception):
@@ -26,6 +27,8 @@ class SigningKeyError(Exception):
 
 @cache
 def _load_signer(path: str, passphrase: str, _mtime_ns: int) -> signers.SimpleSigner:
+    from pyhanko.sign import signers
+
     try:
         signer = signers.SimpleSigner.load_pkcs12(
             path, passphrase=passphrase.encode() if passphrase else None
@@ -54,6 +57,9 @@ def sign_pdf(
     location: str = "",
 ) -> bytes:
     """`data` with a PAdES signature by `signer` added as an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     metadata = signers.PdfSignatureMetadata(
         field_name="Protokol",
