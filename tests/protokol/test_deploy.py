@@ -43,16 +43,28 @@ def test_the_loopback_rendering_replaces_every_production_address(tmp_path):
         app_port=18000,
         live_port=18001,
         minutes_dir=tmp_path / "minutes",
-        downloads_port=18002,
         cache_dir=tmp_path / "cache",
     )
+    minutes = (tmp_path / "minutes").resolve()
     assert "listen 127.0.0.1:18080;" in text
     assert "server 127.0.0.1:18000;" in text and "server 127.0.0.1:18001;" in text
-    assert "server 127.0.0.1:18002;" in text and "listen 127.0.0.1:18002;" in text
     assert f"proxy_cache_path {(tmp_path / 'cache').resolve()} " in text
-    assert f"alias {(tmp_path / 'minutes').resolve()}/;" in text
+    assert f"alias {minutes}/;" in text and f"alias {minutes}/$frozen_sha256.pdf;" in text
     assert "/var/lib/protokol" not in text and "listen 80;" not in text
-    assert "/var/cache" not in text and ":8002;" not in text
+    assert "/var/cache" not in text and "/srv/protokol" not in text
+
+
+def test_the_reference_sends_the_fixed_headers_of_the_frozen_pdfs():
+    lines = _loopback().fixed_download_headers()
+    names = [line.split()[1] for line in lines]
+    assert names == [
+        "Vary",
+        "X-Content-Type-Options",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+    ]
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx)")
