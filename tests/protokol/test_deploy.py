@@ -3,6 +3,7 @@ deploy/nginx.conf as deploy/loopback.py renders it (the benchmark runs that rend
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import runpy
 import shutil
@@ -35,6 +36,16 @@ def test_gunicorn_settings(monkeypatch):
     assert settings["max_requests"] > 0 and settings["max_requests_jitter"] > 0
     assert settings["timeout"] > 0
     assert callable(settings["post_fork"])
+    assert settings["max_requests"] >= 50_000  # a replacement costs ~0.15 s of CPU
+
+
+def test_the_master_freezes_the_preloaded_objects_before_forking():
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_the_loopback_rendering_replaces_every_production_address(tmp_path):
