@@ -138,6 +138,8 @@ def write_config(
     (folder / "nginx.conf").write_text(
         f"""# Loopback configuration rendered by deploy/loopback.py; not for production.
 {user}worker_processes {workers};
+# As docs/deploy.md advises for the main configuration (Debian's nginx has PCRE JIT).
+pcre_jit on;
 daemon off;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log warn;
