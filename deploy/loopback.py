@@ -76,6 +76,7 @@ def static_reference(port: int, static_file: Path) -> str:
             alias {path};
             types {{ }}
             default_type application/pdf;
+            open_file_cache max=1000 inactive=60s;    # as the frozen PDFs' location
             etag off;
             add_header ETag '"{sha256}"' always;
             add_header Cache-Control "public, no-cache" always;

@@ -14,8 +14,9 @@ opening the file. Otherwise the body is either
   an `internal` nginx location that aliases `MINUTES_DIR` answers with the file
   (docs/deploy.md). Protokol has done the access check and set the headers; the file's
   size is checked against the row (a missing or truncated file answers 503). The answer
-  also carries `X-Accel-Expires` (FROZEN_CACHE_SECONDS rounded up): deploy/nginx.conf
-  lets nginx reuse it for that long, never longer than 2 s with the default.
+  also carries `X-Accel-Expires` (FROZEN_CACHE_SECONDS rounded up), as does the answer
+  to nginx's access check (below), which deploy/nginx.conf keeps for that long, never
+  longer than 2 s with the default; most downloads behind nginx get only that check.
 
 **The download fast path.** The views (minutes/views.py) decide every download: they
 find the meeting, apply the access rules (`meetings.visibility`) and the newest version.
