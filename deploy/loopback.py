@@ -11,7 +11,7 @@ what production runs. The main configuration around it keeps the pid file, logs,
 temporary files in FOLDER and runs in the foreground (`daemon off`). With
 `--static-port`, a second server sends `--static-file` as `/static-copy.pdf` with the
 headers of a download (fixed values): nginx serving the same file statically, the
-benchmark's reference.
+benchmark's reference (and as `/static-copy-cached.pdf` with `open_file_cache`).
 """
 
 from __future__ import annotations
@@ -68,21 +68,25 @@ def static_reference(port: int, static_file: Path) -> str:
     path = Path(static_file).resolve()
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "0" * 64
     fixed = "\n".join(f"            {line}" for line in fixed_download_headers())
-    return f"""
-    # The reference: the same file, served statically with a download's headers.
-    server {{
-        listen 127.0.0.1:{port};
-        location = /static-copy.pdf {{
+    location = f"""
             alias {path};
             types {{ }}
             default_type application/pdf;
-            open_file_cache max=1000 inactive=60s;    # as the frozen PDFs' location
             etag off;
             add_header ETag '"{sha256}"' always;
             add_header Cache-Control "public, no-cache" always;
             add_header Content-Disposition 'attachment; filename="static-copy.pdf"' always;
             add_header X-Content-SHA256 {sha256} always;
-{fixed}
+{fixed}"""
+    return f"""
+    # The reference: the same file, served statically with a download's headers; as
+    # /static-copy-cached.pdf also with open_file_cache (as the frozen PDFs' location).
+    server {{
+        listen 127.0.0.1:{port};
+        location = /static-copy.pdf {{{location}
+        }}
+        location = /static-copy-cached.pdf {{{location}
+            open_file_cache max=1000 inactive=60s;
         }}
     }}
 """
