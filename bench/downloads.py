@@ -1,4 +1,4 @@
-"""Benchmark of the published PDF downloads: gunicorn alone, and nginx with X-Accel-Redirect.
+"""Benchmark of the published PDF downloads: gunicorn alone, and nginx after Protokol's check.
 
     .venv/bin/python bench/downloads.py                  # SQLite file in a temp folder
     .venv/bin/python bench/downloads.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -12,17 +12,21 @@ on loopback, `--duration` seconds a run, the median of `--repeat` runs:
 
 (a) gunicorn with deploy/gunicorn.conf.py (sync workers) sending the PDF itself;
 (b) nginx with deploy/nginx.conf (rendered by deploy/loopback.py) in front of gunicorn
-    with PROTOKOL_ACCEL_REDIRECT_PREFIX=/_frozen/, the production set-up: Protokol checks
-    access and answers with X-Accel-Redirect and X-Accel-Expires, nginx's internal
-    server sends the file, and the public server keeps that answer for a URL for under
-    2 s; (b') the internal server alone, where Protokol checks every request;
-(c) nginx serving the same file statically: the reference for (b), measured side by side;
+    with PROTOKOL_ACCEL_REDIRECT_PREFIX=/_frozen/, the production set-up: nginx asks
+    Protokol's access check about the URL (auth_request; the answer kept for under 2 s)
+    and sends the stored file Protokol names itself; (b') the same download with an
+    If-None-Match that does not match, which nginx passes to Protokol every time (its
+    answer: X-Accel-Redirect, and nginx sends the file);
+(c) nginx serving the same file statically with the same headers: the reference for
+    (b), measured side by side — each run of (b) is followed by one of (c), and the
+    ratio is the median of the runs' ratios; (c') the same with open_file_cache, as the
+    frozen PDFs' location has it (a stricter reference: no open() a request);
 (d) 304 answers to If-None-Match, from gunicorn and through nginx (before these runs the
     stored file is made unreadable, so a 304 that touched the bytes would fail);
 (e) a correction, published while the newest-version URL is downloaded all the time:
     how long after its commit a download still got the old version, from gunicorn and
-    through nginx (FROZEN_CACHE_SECONDS, 1, plus nginx's
-    whole-second cache time: at most 3 s).
+    through nginx (FROZEN_CACHE_SECONDS, 1, plus nginx's whole-second keeping of the
+    access check's answer: at most 3 s).
 
 It also samples the memory of each gunicorn worker after every run (the largest RSS;
 PSS, which counts the pages the preloaded workers share once, beside it).
@@ -40,6 +44,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -216,9 +221,17 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
         return error.code, dict(error.headers), error.read()
 
 
-def check_download(url: str, data: dict, what: str) -> dict:
-    """The download is the frozen file with Protokol's headers; its headers."""
-    status, headers, body = fetch(url)
+#: The security headers every download carries (Protokol's; nginx's frozen PDFs repeat them).
+SECURITY_HEADERS = ("X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options")
+SECURITY_HEADERS += ("Referrer-Policy", "Permissions-Policy")
+
+
+def check_download(
+    url: str, data: dict, what: str, *, headers: dict | None = None, same_as: dict | None = None
+) -> dict:
+    """The download is the frozen file with Protokol's headers (those of `same_as`, if
+    given, for every header a download describes itself with); its headers."""
+    status, answer, body = fetch(url, headers)
     problems = []
     if status != 200:
         problems.append(f"status {status}")
@@ -229,18 +242,21 @@ def check_download(url: str, data: dict, what: str) -> dict:
         "X-Content-SHA256": data["sha256"],
         "Content-Type": "application/pdf",
         "Cache-Control": "public, no-cache",
+        "X-Content-Type-Options": "nosniff",
     }
-    for name, value in expected.items():
-        if headers.get(name) != value:
-            problems.append(f"{name}: {headers.get(name)!r}, expected {value!r}")
-    for name in ("Last-Modified", "Content-Disposition"):
-        if not headers.get(name):
+    for name in ("Last-Modified", "Content-Disposition", *SECURITY_HEADERS):
+        if not answer.get(name):
             problems.append(f"no {name}")
-    if "X-Accel-Redirect" in headers or "X-Accel-Expires" in headers:
+        elif same_as is not None:
+            expected[name] = same_as.get(name)
+    for name, value in expected.items():
+        if answer.get(name) != value:
+            problems.append(f"{name}: {answer.get(name)!r}, expected {value!r}")
+    if [name for name in answer if name.lower().startswith("x-accel")]:
         problems.append("an X-Accel header reached the client")
     if problems:
         raise SystemExit(f"{what}: " + "; ".join(problems))
-    return headers
+    return answer
 
 
 def check_not_modified(url: str, data: dict, what: str) -> None:
@@ -369,7 +385,10 @@ def wrk(url: str, *, connections: int, duration: float, headers: dict | None = N
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration:g}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     if set(latency) != {"50", "99"}:
         raise SystemExit(f"wrk gave no latency distribution:\n{output}")
@@ -377,11 +396,14 @@ def wrk(url: str, *, connections: int, duration: float, headers: dict | None = N
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": _ms(latency["50"]),
         "p99_ms": _ms(latency["99"]),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "requests": requests,
+        # wrk's own CPU time a request: it shares the 2 cores with the servers.
+        "wrk_cpu_ms": wrk_cpu * 1000 / max(requests, 1),
         "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
         "bad_status": int(bad.group(1)) if bad else 0,
     }
@@ -413,6 +435,22 @@ def tree_cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def paired_ratios(runs: list[dict], references: list[dict]) -> dict:
+    """The median over the runs of (b) of its ratio to the run of (c) right after it: the
+    rate measured, and the rate estimated from the CPU time a request of the servers and
+    wrk together (all the work on the 2 cores; steadier when other work shares them)."""
+
+    def cpu(run: dict) -> float:
+        return run["server_cpu_ms"] + run["wrk_cpu_ms"]
+
+    pairs = list(zip(runs, references, strict=True))
+    return {
+        "rps": statistics.median(run["rps"] / ref["rps"] for run, ref in pairs),
+        "cpu": statistics.median(cpu(ref) / cpu(run) for run, ref in pairs),
+        "runs": [round(run["rps"] / ref["rps"], 3) for run, ref in pairs],
+    }
+
+
 def median_run(runs: list[dict]) -> dict:
     result = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     result["runs"] = [round(run["rps"]) for run in runs]
@@ -436,10 +474,13 @@ def run(args) -> dict:
         say(f"Frozen minutes PDF: {data['size'] / 1000:.0f} KB, {args.items} items.")
         options = {"connections": args.connections, "duration": args.duration}
         conditional = {"If-None-Match": f'"{data["sha256"]}"'}
+        unmatched = {"If-None-Match": '"an-older-version"'}
         results: dict[str, list[dict]] = {}
         #: gunicorn worker pid → (RSS MB, PSS MB) after each run.
         memory: dict[int, list[tuple[float, float]]] = {}
         gunicorns: list[subprocess.Popen] = []
+        #: gunicorn master pid → the pids of its workers seen after the runs.
+        workers_seen: dict[int, set[int]] = {}
 
         def measure(name: str, target: str, servers: list, **kwargs) -> None:
             say(f"  {name} …")
@@ -456,6 +497,7 @@ def run(args) -> dict:
                 if server in gunicorns:
                     for pid, rss, pss in worker_memory(server.pid):
                         memory.setdefault(pid, []).append((rss, pss))
+                        workers_seen.setdefault(server.pid, set()).add(pid)
 
         # (a) and (d): gunicorn alone.
         app_port = free_port()
@@ -468,39 +510,43 @@ def run(args) -> dict:
         for _ in range(args.repeat):
             measure("gunicorn", direct, [gunicorn])
             measure("gunicorn_floor", floor, [gunicorn])
+        replaced = len(workers_seen.get(gunicorn.pid, ())) - len(worker_memory(gunicorn.pid))
         stop(gunicorn)
 
-        # (b), (c) and (d): nginx in front of gunicorn with X-Accel-Redirect.
+        # (b), (c) and (d): nginx in front of gunicorn, after Protokol's access check.
         app_port, port, static_port = free_port(), free_port(), free_port()
         gunicorn = start_gunicorn(url, folder, app_port, accel=True, workers=args.workers)
         processes.append(gunicorn)
         gunicorns.append(gunicorn)
-        downloads_port = free_port()
         nginx = start_nginx(
             folder,
             port=port,
             app_port=app_port,
             live_port=free_port(),
-            downloads_port=downloads_port,
             minutes_dir=folder / "minutes",
             static_port=static_port,
             static_file=Path(data["path"]),
         )
         processes.append(nginx)
         proxied = f"http://127.0.0.1:{port}{path}"
-        uncached = f"http://127.0.0.1:{downloads_port}{path}"
         static = f"http://127.0.0.1:{static_port}/static-copy.pdf"
-        check_download(proxied, data, "nginx with X-Accel-Redirect")
-        check_download(proxied, data, "nginx with X-Accel-Redirect, from its cache")
-        if fetch(uncached)[1].get("X-Accel-Expires") != "1":
-            raise SystemExit("nginx's internal server: no X-Accel-Expires: 1 from Protokol")
-        internal = f"http://127.0.0.1:{port}{ACCEL_PREFIX}{data['sha256']}.pdf"
-        if fetch(internal)[0] != 404:
-            raise SystemExit(f"nginx: {ACCEL_PREFIX} answers clients directly")
+        static_cached = f"http://127.0.0.1:{static_port}/static-copy-cached.pdf"
+        direct_accel = f"http://127.0.0.1:{app_port}{path}"
+        protokol = fetch(direct_accel)[1]  # Protokol's own answer: X-Accel-Redirect
+        for attempt in ("", ", the access check's answer kept"):
+            check_download(proxied, data, f"nginx{attempt}", same_as=protokol)
+        check_download(proxied, data, "nginx via Protokol", headers=unmatched, same_as=protokol)
+        check = fetch(direct_accel, {"X-Protokol-Frozen-Check": "1"})
+        if check[1].get("X-Accel-Expires") != "1" or check[2]:
+            raise SystemExit("Protokol's access check: no X-Accel-Expires: 1, or a body")
+        for internal in (f"/_frozen/{data['sha256']}.pdf", "/_protokol_frozen_check"):
+            if fetch(f"http://127.0.0.1:{port}{internal}")[0] != 404:
+                raise SystemExit(f"nginx: {internal} answers clients directly")
         for _ in range(args.repeat):  # side by side
             measure("accel", proxied, [gunicorn, nginx])
             measure("static", static, [nginx])
-            measure("accel_uncached", uncached, [gunicorn, nginx])
+            measure("static_cached", static_cached, [nginx])
+            measure("accel_uncached", proxied, [gunicorn, nginx], w={"headers": unmatched})
 
         # (d): 304s without the bytes: the file is made unreadable first.
         frozen = Path(data["path"])
@@ -508,7 +554,6 @@ def run(args) -> dict:
         frozen.rename(hidden)
         try:
             check_not_modified(proxied, data, "nginx")
-            direct_accel = f"http://127.0.0.1:{app_port}{path}"
             check_not_modified(direct_accel, data, "gunicorn")
             for _ in range(args.repeat):
                 measure("not_modified", direct_accel, [gunicorn], w={"headers": conditional})
@@ -520,18 +565,49 @@ def run(args) -> dict:
 
         # (e): a correction reaches the newest-version URL, from gunicorn and through nginx.
         delays = correction_delays(url, folder, data["meeting_id"], [direct_accel, proxied])
-        correction = {"gunicorn_s": delays[0], "nginx_s": delays[1]}
+        correction = {"gunicorn_s": delays[0], "nginx_s": delays[1], "replaced": replaced}
     finally:
         for process in reversed(processes):
             stop(process)
         drop_database(url)
         shutil.rmtree(folder, ignore_errors=True)
     figures = {name: median_run(runs) for name, runs in results.items()}
+    figures["accel"]["paired"] = paired_ratios(results["accel"], results["static"])
+    figures["accel"]["paired_cached"] = paired_ratios(results["accel"], results["static_cached"])
     workers = {
         pid: {"rss_mb": max(r for r, _ in samples), "pss_mb": max(p for _, p in samples)}
         for pid, samples in memory.items()
     }
     return report(args, data, figures, workers, correction, load_before, os.getloadavg())
+
+
+def paired_rows(
+    figure: str, run: dict, paired: dict, reference: dict, reference_is: str, *, target: str
+) -> list[dict]:
+    """Two rows for a ratio measured side by side (`paired_ratios`): the rates, with the
+    median of the run-by-run ratios (met when the target is 90 %), and the estimate from
+    CPU time."""
+    name = reference_is.split(" ", 1)[0]
+    return [
+        {
+            "figure": figure,
+            "target": target,
+            "measured": run["rps"],
+            "reference": reference["rps"],
+            "reference_is": reference_is,
+            "ratio": round(paired["rps"], 3),
+            "met": paired["rps"] >= 0.9 if target.startswith(">=") else None,
+        },
+        {
+            "figure": f"(b) / {name} from the CPU time a request (servers and wrk)",
+            "target": "(estimate)",
+            "measured": round(paired["cpu"] * 100, 1),
+            "reference": None,
+            "reference_is": f"% of {name}",
+            "ratio": round(paired["cpu"], 3),
+            "met": None,
+        },
+    ]
 
 
 def report(
@@ -540,7 +616,7 @@ def report(
     a, b, c = f["gunicorn"], f["accel"], f["static"]
     rss = max((w["rss_mb"] for w in workers.values()), default=0.0)
     pss = max((w["pss_mb"] for w in workers.values()), default=0.0)
-    late = [s for s in correction.values() if s is not None]
+    late = [correction[k] for k in ("gunicorn_s", "nginx_s") if correction[k] is not None]
     nm, nmn = f["not_modified"], f["not_modified_nginx"]
     rows = [
         {
@@ -560,6 +636,14 @@ def report(
             "met": a["p99_ms"] <= 25,
         },
         {
+            "figure": "(a) gunicorn workers replaced during the runs (max_requests)",
+            "target": "(none needed)",
+            "measured": correction["replaced"],
+            "reference": None,
+            "reference_is": None,
+            "met": None,
+        },
+        {
             "figure": "(a') gunicorn: its cheapest Flask answer (a 10 KB stylesheet), req/s",
             "target": "(ceiling)",
             "measured": f["gunicorn_floor"]["rps"],
@@ -567,16 +651,24 @@ def report(
             "reference_is": "(a)",
             "met": None,
         },
+        *paired_rows(
+            "(b) nginx sends the file after Protokol's access check (kept < 2 s), req/s",
+            b,
+            b["paired"],
+            c,
+            "(c) nginx static",
+            target=">= 90% of (c)",
+        ),
+        *paired_rows(
+            "(b) against (c') nginx static with open_file_cache, req/s",
+            b,
+            b["paired_cached"],
+            f["static_cached"],
+            "(c') static, open files kept",
+            target="(stricter)",
+        ),
         {
-            "figure": "(b) nginx, production set-up (Protokol's answer cached < 2 s), req/s",
-            "target": ">= 90% of (c)",
-            "measured": b["rps"],
-            "reference": c["rps"],
-            "reference_is": "(c) nginx static",
-            "met": b["rps"] >= 0.9 * c["rps"],
-        },
-        {
-            "figure": "(b) nginx, production set-up (Protokol's answer cached < 2 s), p99 ms",
+            "figure": "(b) nginx after Protokol's access check, p99 ms",
             "target": "(no target)",
             "measured": b["p99_ms"],
             "reference": c["p99_ms"],
@@ -584,7 +676,7 @@ def report(
             "met": None,
         },
         {
-            "figure": "(b') nginx + X-Accel-Redirect, Protokol asked every time, req/s",
+            "figure": "(b') Protokol asked every time (If-None-Match of another version), req/s",
             "target": "(no target)",
             "measured": f["accel_uncached"]["rps"],
             "reference": c["rps"],
@@ -648,9 +740,11 @@ def report(
             "met": 0 < rss <= 150,
         },
     ]
-    if len(late) < len(correction):
+    if len(late) < 2:
         print("  (e): the correction was not served within 10 s", file=sys.stderr)
     for row in rows:
+        if "ratio" in row:
+            continue
         if row["measured"] is None:
             row["ratio"] = None
             continue
@@ -696,11 +790,17 @@ def print_table(result: dict) -> None:
             f"{r['figure']:<{width}}  {r['target']:>14}  {number(r['measured']):>9}  "
             f"{number(r['reference']):>9}  {ratio:>5}  {met}"
         )
-    print("Server CPU time a request (ms; gunicorn and nginx, not wrk):")
+    print("CPU time a request, ms: the servers' (gunicorn and nginx) / wrk's:")
     print(
         "  "
-        + ", ".join(f"{name} {run['server_cpu_ms']:.2f}" for name, run in result["runs"].items())
+        + ", ".join(
+            f"{name} {run['server_cpu_ms']:.3f} / {run['wrk_cpu_ms']:.3f}"
+            for name, run in result["runs"].items()
+        )
     )
+    for key, reference in (("paired", "(c)"), ("paired_cached", "(c')")):
+        paired = result["runs"]["accel"][key]["runs"]
+        print(f"(b) / {reference}, run by run: {', '.join(f'{r:.2f}' for r in paired)}")
     m = result["machine"]
     print(
         f"{m['cpus']} CPUs; load average before {m['load_average_before']}, "

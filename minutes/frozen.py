@@ -14,8 +14,9 @@ opening the file. Otherwise the body is either
   an `internal` nginx location that aliases `MINUTES_DIR` answers with the file
   (docs/deploy.md). Protokol has done the access check and set the headers; the file's
   size is checked against the row (a missing or truncated file answers 503). The answer
-  also carries `X-Accel-Expires` (FROZEN_CACHE_SECONDS rounded up): deploy/nginx.conf
-  lets nginx reuse it for that long, never longer than 2 s with the default.
+  also carries `X-Accel-Expires` (FROZEN_CACHE_SECONDS rounded up), as does the answer
+  to nginx's access check (below), which deploy/nginx.conf keeps for that long, never
+  longer than 2 s with the default; most downloads behind nginx get only that check.
 
 **The download fast path.** The views (minutes/views.py) decide every download: they
 find the meeting, apply the access rules (`meetings.visibility`) and the newest version.
@@ -31,6 +32,18 @@ withdrawn), is served by every process at most `FROZEN_CACHE_SECONDS` after its 
 the process that commits it forgets its remembered downloads at once. Anything else —
 other methods, a cookie, a query, a damaged file, a path not answered recently — goes to
 Flask as before.
+
+**nginx's access check.** Behind nginx (`ACCEL_REDIRECT_PREFIX` set), deploy/nginx.conf
+asks Protokol about a download URL with `X-Protokol-Frozen-Check: 1` (an `auth_request`
+subrequest: no cookie, no conditional header) and sends the stored file itself when the
+answer names one. The answer (`check_answer`) is always 200 with an empty body: for a
+published frozen PDF it carries the download's headers — `ETag`, `Last-Modified`,
+`Cache-Control`, `Content-Disposition`, `X-Content-SHA256` (the file) — and
+`X-Accel-Expires`, which lets nginx keep it for under 2 s; for anything else (not
+found, not public, a damaged or missing file, minutes rendered per request) none of
+them, and nginx passes the download itself to Protokol, whose answer decides. The views
+decide as for a download, from the fast path's memory or through Flask; nothing is
+rendered and no file is read.
 """
 
 from __future__ import annotations
@@ -49,7 +62,7 @@ from typing import IO, Any
 from flask import Flask, Response, current_app, render_template, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from werkzeug.http import parse_cookie
+from werkzeug.http import http_date, parse_cookie, quote_etag
 
 from meetings.models import Meeting
 from meetings.storage import attachment_path
@@ -62,6 +75,11 @@ _VERIFIED_LIMIT = 10_000
 _STARTED = "protokol.frozen.started"
 #: Read size when a `wsgi.file_wrapper` cannot use sendfile.
 _BLOCK_SIZE = 64 * 1024
+#: The request header with which nginx asks whether a URL is a frozen PDF it may send.
+CHECK_HEADER = "X-Protokol-Frozen-Check"
+_CHECK_ENVIRON = "HTTP_" + CHECK_HEADER.upper().replace("-", "_")
+#: The environ key under which the views leave the download an access check found.
+_CHECKED = "protokol.frozen.checked"
 
 
 class DamagedFile(Exception):
@@ -87,6 +105,18 @@ class FrozenDownload:
     cache_control: str
     #: Names the download in the log if the file is damaged.
     what: str
+
+
+def download_headers(download: FrozenDownload) -> dict[str, str]:
+    """The headers that describe a download, on the download itself and on the access
+    check's answer for nginx."""
+    return {
+        "Content-Disposition": f'attachment; filename="{download.filename}"',
+        "Cache-Control": download.cache_control,
+        "X-Content-SHA256": download.sha256,
+        "ETag": quote_etag(download.sha256),
+        "Last-Modified": http_date(download.last_modified),
+    }
 
 
 def open_verified(path: Path, sha256: str, size: int) -> IO[bytes]:
@@ -145,12 +175,8 @@ def frozen_response(
     nginx may reuse the answer, if not 0). Raises `DamagedFile` when the file is
     unusable."""
     response = response_class(mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    response.headers.update(download_headers(download))
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = download.cache_control
-    response.headers["X-Content-SHA256"] = download.sha256
-    response.set_etag(download.sha256)
-    response.last_modified = download.last_modified
     # As on every answer of the Flask app, which loads the session for the login.
     response.vary.add("Cookie")
     response.make_conditional(environ)
@@ -217,21 +243,54 @@ def send_frozen_pdf(
         cache_control=cache_control,
         what=what,
     )
-    try:
-        response = frozen_response(
-            download,
-            request.environ,
-            minutes_dir=current_app.config["MINUTES_DIR"],
-            accel_prefix=current_app.config.get("ACCEL_REDIRECT_PREFIX"),
-            accel_expires=accel_expires(current_app.config),
-            response_class=current_app.response_class,
-        )
-    except DamagedFile as exc:
-        return _unavailable(what, sha256, str(exc))
+    if is_access_check():
+        request.environ[_CHECKED] = download  # FrozenDownloads answers nginx
+        response = current_app.response_class(status=200)
+    else:
+        try:
+            response = frozen_response(
+                download,
+                request.environ,
+                minutes_dir=current_app.config["MINUTES_DIR"],
+                accel_prefix=current_app.config.get("ACCEL_REDIRECT_PREFIX"),
+                accel_expires=accel_expires(current_app.config),
+                response_class=current_app.response_class,
+            )
+        except DamagedFile as exc:
+            return _unavailable(what, sha256, str(exc))
     cache = current_app.extensions.get("protokol.frozen_downloads")
     if cache is not None and request.method == "GET":
         cache.remember(request.environ, download)
     return response
+
+
+def is_access_check() -> bool:
+    """Whether this request is nginx's access check (only behind nginx): the views need
+    only say which frozen PDF answers, rendering nothing."""
+    return bool(
+        current_app.config.get("ACCEL_REDIRECT_PREFIX") and request.environ.get(_CHECK_ENVIRON)
+    )
+
+
+def check_answer(
+    download: FrozenDownload | None, *, minutes_dir: str, accel_expires: int
+) -> list[tuple[str, str]]:
+    """The headers of the answer to nginx's access check (200, no body): the download's
+    headers and `X-Accel-Expires` when `download` is a stored file of the recorded size;
+    otherwise none of them, and nginx asks Protokol for the download itself."""
+    headers = [("Content-Length", "0")]
+    if download is None:
+        return headers
+    try:
+        stored_size = attachment_path(minutes_dir, download.sha256).stat().st_size
+    except (OSError, ValueError):
+        return headers  # the download answers 503, and the log says why
+    if stored_size != download.size:
+        return headers
+    headers.extend(download_headers(download).items())
+    if accel_expires:
+        headers.append(("X-Accel-Expires", str(accel_expires)))
+    return headers
 
 
 # --------------------------------------------------------------------------- fast path
@@ -288,10 +347,11 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 class FrozenDownloads:
     """WSGI middleware: a plain GET of a path whose published download the app answered
-    within `FROZEN_CACHE_SECONDS` is answered from memory with the same headers and body;
-    everything else goes to the app."""
+    within `FROZEN_CACHE_SECONDS` is answered from memory with the same headers and body
+    (with a `cache`; None: the fast path is off); behind nginx it answers nginx's access
+    checks (`check_answer`); everything else goes to the app."""
 
-    def __init__(self, wsgi_app: WSGIApp, app: Flask, cache: DownloadCache) -> None:
+    def __init__(self, wsgi_app: WSGIApp, app: Flask, cache: DownloadCache | None) -> None:
         self.wsgi_app = wsgi_app
         self.app = app
         self.cache = cache
@@ -309,31 +369,57 @@ class FrozenDownloads:
         cookies = parse_cookie(header)
         return any(name in cookies for name in self._cookies)
 
+    def _remembered(self, environ: dict[str, Any]) -> FrozenDownload | None:
+        """The download remembered for a plain GET of this path, if any."""
+        if self.cache is None or environ.get("QUERY_STRING"):
+            return None
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        return self.cache.get(environ.get("PATH_INFO", ""))
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ[_STARTED] = time.monotonic()
-        if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING"):
-            download = self.cache.get(environ.get("PATH_INFO", ""))
-            if (
-                download is not None
-                and self._security_headers is not None
-                and not self._has_login_cookie(environ)
-            ):
-                config = self.app.config
-                try:
-                    response = frozen_response(
-                        download,
-                        environ,
-                        minutes_dir=config["MINUTES_DIR"],
-                        accel_prefix=config.get("ACCEL_REDIRECT_PREFIX"),
-                        accel_expires=accel_expires(config),
-                        response_class=self.app.response_class,
-                    )
-                except DamagedFile:
-                    pass  # the view answers: 503, and the log says why
-                else:
-                    response.headers.extend(self._security_headers)
-                    return response(environ, start_response)
+        if environ.get(_CHECK_ENVIRON) and self.app.config.get("ACCEL_REDIRECT_PREFIX"):
+            return self._answer_check(environ, start_response)
+        download = self._remembered(environ)
+        if (
+            download is not None
+            and self._security_headers is not None
+            and not self._has_login_cookie(environ)
+        ):
+            config = self.app.config
+            try:
+                response = frozen_response(
+                    download,
+                    environ,
+                    minutes_dir=config["MINUTES_DIR"],
+                    accel_prefix=config.get("ACCEL_REDIRECT_PREFIX"),
+                    accel_expires=accel_expires(config),
+                    response_class=self.app.response_class,
+                )
+            except DamagedFile:
+                pass  # the view answers: 503, and the log says why
+            else:
+                response.headers.extend(self._security_headers)
+                return response(environ, start_response)
         return self.wsgi_app(environ, self._capture(start_response))
+
+    def _answer_check(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """nginx's access check: which frozen PDF answers this URL, as remembered or as the
+        views decide (their answer itself is dropped)."""
+        download = self._remembered(environ)
+        if download is None:
+            body = self.wsgi_app(environ, lambda *_args: lambda _data: None)
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            download = environ.get(_CHECKED)
+        config = self.app.config
+        headers = check_answer(
+            download, minutes_dir=config["MINUTES_DIR"], accel_expires=accel_expires(config)
+        )
+        start_response("200 OK", headers)
+        return []
 
     def _capture(self, start_response: StartResponse) -> StartResponse:
         def capture(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
@@ -368,13 +454,14 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Put the download fast path in front of the app (off when FROZEN_CACHE_SECONDS is 0)."""
+    """Put the download fast path (off when FROZEN_CACHE_SECONDS is 0) and the answer to
+    nginx's access checks in front of the app."""
     seconds = float(app.config.get("FROZEN_CACHE_SECONDS", 0))
-    if seconds <= 0:
-        return
-    cache = DownloadCache(seconds)
-    _caches.add(cache)
-    app.extensions["protokol.frozen_downloads"] = cache
+    cache = None
+    if seconds > 0:
+        cache = DownloadCache(seconds)
+        _caches.add(cache)
+        app.extensions["protokol.frozen_downloads"] = cache
     app.wsgi_app = FrozenDownloads(app.wsgi_app, app, cache)  # type: ignore[method-assign]
     if not event.contains(Session, "after_flush", _note_publications):
         event.listen(Session, "after_flush", _note_publications)

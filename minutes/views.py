@@ -25,7 +25,7 @@ from meetings.drafts import may_see_drafts
 from meetings.models import Meeting
 from meetings.visibility import are_minutes_public
 from minutes.context import build_minutes, split_blocks
-from minutes.frozen import send_frozen_pdf
+from minutes.frozen import is_access_check, send_frozen_pdf
 from minutes.markup import to_html
 from minutes.models import PublishedItemMinutes, PublishedMinutes
 from minutes.pdf import render_minutes_pdf
@@ -247,7 +247,10 @@ def minutes_pdf_version(meeting_id: int, version: int):
 
 def _rendered(meeting: Meeting, item_number: int | None, *, is_draft: bool) -> Response:
     """Minutes rendered now: a draft (never cached), or published minutes that have no
-    frozen PDF (published before item PDFs were frozen)."""
+    frozen PDF (published before item PDFs were frozen). Not for nginx's access check:
+    no frozen PDF answers, so nginx asks for the download itself."""
+    if is_access_check():
+        abort(404)
     data = render_minutes_pdf(_minutes(meeting, item_number, is_draft=is_draft))
     return _send_pdf(
         data,

@@ -160,3 +160,102 @@ def test_frozen_files_are_readable_by_the_group(app, db, published_demo):
     """nginx (in the owner's group) reads the files it sends with X-Accel-Redirect."""
     path = attachment_path(app.config["MINUTES_DIR"], _published(db).sha256)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+# --------------------------------------------------------------------------- nginx's check
+
+CHECK = {frozen.CHECK_HEADER: "1"}
+#: The headers with which the access check names a frozen PDF to nginx.
+DOWNLOAD_HEADERS = (
+    "ETag",
+    "Last-Modified",
+    "Cache-Control",
+    "Content-Disposition",
+    "X-Content-SHA256",
+    "X-Accel-Expires",
+)
+
+
+def _named(response) -> dict[str, str]:
+    return {name: response.headers[name] for name in DOWNLOAD_HEADERS if name in response.headers}
+
+
+def test_the_access_check_names_the_frozen_file_with_the_downloads_headers(
+    client, db, accel, published_demo
+):
+    for url, sha256, _cache_control in _downloads(db, published_demo):
+        download = client.get(url)
+        for _ in range(2):  # decided by the view, then remembered
+            check = client.get(url, headers=CHECK)
+            assert check.status_code == 200, url
+            assert check.data == b""
+            assert check.headers["X-Content-SHA256"] == sha256
+            assert _named(check) == _named(download), url
+            assert "X-Accel-Redirect" not in check.headers
+
+
+def test_the_access_check_is_decided_by_the_views_without_reading_the_file(
+    app, client, db, accel, published_demo, monkeypatch
+):
+    def no_reading(*_args, **_kwargs):
+        raise AssertionError("the stored file was opened")
+
+    monkeypatch.setattr(frozen, "open_verified", no_reading)
+    url = f"/meetings/{published_demo}/minutes.pdf"
+    check = client.get(url, headers=CHECK)  # nothing remembered yet: through the view
+    assert check.headers["X-Content-SHA256"] == _published(db).sha256
+    assert check.headers["X-Accel-Expires"] == "1"
+
+
+def test_the_access_check_names_no_file_for_anything_else(
+    app, client, db, accel, demo_id, make_user, login
+):
+    """Not published, not found, or a draft: 200 without the headers, so that nginx asks
+    Protokol for the download itself (nginx's auth_request takes a 404 for an error)."""
+    urls = [f"/meetings/{demo_id}/{s}" for s in ("minutes.pdf", "minutes/v1.pdf")]
+    urls += ["/meetings/999999/minutes.pdf", f"/meetings/{demo_id}/items/99/minutes.pdf"]
+    for url in urls:
+        check = client.get(url, headers=CHECK)
+        assert (check.status_code, check.data, _named(check)) == (200, b"", {}), url
+    login(make_user("admin"))  # the staff's draft is never named either
+    check = client.get(f"/meetings/{demo_id}/minutes.pdf", headers=CHECK)
+    assert (check.status_code, _named(check)) == (200, {})
+    assert client.get(f"/meetings/{demo_id}/minutes.pdf").headers["Cache-Control"] == (
+        "private, no-store"
+    )
+
+
+def test_the_access_check_names_no_missing_or_truncated_file(
+    app, client, db, accel, published_demo
+):
+    url = f"/meetings/{published_demo}/minutes.pdf"
+    path = attachment_path(app.config["MINUTES_DIR"], _published(db).sha256)
+    path.write_bytes(path.read_bytes()[:-1])
+    assert _named(client.get(url, headers=CHECK)) == {}
+    path.unlink()
+    assert _named(client.get(url, headers=CHECK)) == {}
+    assert client.get(url).status_code == 503  # Protokol's answer to the download
+
+
+def test_the_access_check_renders_nothing(app, client, db, accel, published_demo, monkeypatch):
+    """Minutes published before item PDFs were frozen are rendered per download: the check
+    names no file and renders nothing."""
+    from minutes import views
+
+    db.session.execute(sa.delete(PublishedItemMinutes))
+    db.session.commit()
+    url = f"/meetings/{published_demo}/items/14/minutes.pdf"
+    assert client.get(url).status_code == 200  # rendered
+    monkeypatch.setattr(views, "render_minutes_pdf", lambda *_a: pytest.fail("rendered"))
+    check = client.get(url, headers=CHECK)
+    assert (check.status_code, _named(check)) == (200, {})
+
+
+def test_without_nginx_the_check_header_changes_nothing(app, client, db, published_demo):
+    url = f"/meetings/{published_demo}/minutes.pdf"
+    response = client.get(url, headers=CHECK)
+    assert response.status_code == 200
+    assert (
+        response.data
+        == attachment_path(app.config["MINUTES_DIR"], _published(db).sha256).read_bytes()
+    )

@@ -3,6 +3,7 @@ deploy/nginx.conf as deploy/loopback.py renders it (the benchmark runs that rend
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import runpy
 import shutil
@@ -35,6 +36,16 @@ def test_gunicorn_settings(monkeypatch):
     assert settings["max_requests"] > 0 and settings["max_requests_jitter"] > 0
     assert settings["timeout"] > 0
     assert callable(settings["post_fork"])
+    assert settings["max_requests"] >= 50_000  # a replacement costs ~0.15 s of CPU
+
+
+def test_the_master_freezes_the_preloaded_objects_before_forking():
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_the_loopback_rendering_replaces_every_production_address(tmp_path):
@@ -43,16 +54,28 @@ def test_the_loopback_rendering_replaces_every_production_address(tmp_path):
         app_port=18000,
         live_port=18001,
         minutes_dir=tmp_path / "minutes",
-        downloads_port=18002,
         cache_dir=tmp_path / "cache",
     )
+    minutes = (tmp_path / "minutes").resolve()
     assert "listen 127.0.0.1:18080;" in text
     assert "server 127.0.0.1:18000;" in text and "server 127.0.0.1:18001;" in text
-    assert "server 127.0.0.1:18002;" in text and "listen 127.0.0.1:18002;" in text
     assert f"proxy_cache_path {(tmp_path / 'cache').resolve()} " in text
-    assert f"alias {(tmp_path / 'minutes').resolve()}/;" in text
+    assert f"alias {minutes}/;" in text and f"alias {minutes}/$frozen_sha256.pdf;" in text
     assert "/var/lib/protokol" not in text and "listen 80;" not in text
-    assert "/var/cache" not in text and ":8002;" not in text
+    assert "/var/cache" not in text and "/srv/protokol" not in text
+
+
+def test_the_reference_sends_the_fixed_headers_of_the_frozen_pdfs():
+    lines = _loopback().fixed_download_headers()
+    names = [line.split()[1] for line in lines]
+    assert names == [
+        "Vary",
+        "X-Content-Type-Options",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+    ]
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx)")
