@@ -22,18 +22,18 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from meetings.drafts import may_see_drafts
-from meetings.models import AgendaItem, Body, Meeting
+from meetings.models import AgendaItem, Meeting
 from meetings.visibility import are_minutes_public
 from minutes.context import build_minutes, motions_with_votes, split_blocks
 from minutes.frozen import send_frozen_pdf
 from minutes.markup import to_html
 from minutes.models import PublishedItemMinutes, PublishedMinutes
+from minutes.oparl.queries import body_options
 from minutes.pdf import render_minutes_pdf
-from minutes.statistics import load_seats
 from minutes.styles import StyleError, load_style
 from minutes.text import render_minutes_text
 from minutes.votes_csv import vote_rows, votes_csv
@@ -317,12 +317,19 @@ def minutes_txt(meeting_id: int, item_number: int | None = None) -> Response:
     return response
 
 
-#: What the votes' rows read, loaded in one statement a collection (the seats apart).
-VOTES_LOADED = (
-    joinedload(Meeting.body).selectinload(Body.party_order),
-    selectinload(Meeting.attendance),
-    selectinload(Meeting.items).options(selectinload(AgendaItem.attendance), motions_with_votes()),
-)
+def _votes_loaded() -> list[ORMOption]:
+    """What the votes' rows read: one statement a collection. The body's seats are
+    loaded with it (as for the API's meetings), not afterwards with
+    `minutes.statistics.load_seats`: that crashed the process now and then (a
+    segmentation fault with SQLAlchemy 2.1.9's compiled extensions, none with its
+    pure-Python build; on the benchmark record)."""
+    return [
+        body_options(),
+        selectinload(Meeting.attendance),
+        selectinload(Meeting.items).options(
+            selectinload(AgendaItem.attendance), motions_with_votes()
+        ),
+    ]
 
 
 @bp.get("/meetings/<int:meeting_id>/votes.csv")
@@ -332,8 +339,7 @@ def votes_csv_download(meeting_id: int, item_number: int | None = None) -> Respo
     """Roles: everyone once published (the body's staff and members get the draft). The
     votes of the meeting, or of the item, as CSV: a row per vote and party, and per member
     with a position of their own; closed items have none."""
-    meeting, is_draft = _meeting(meeting_id, item_number, options=VOTES_LOADED)
-    load_seats(meeting.body, meeting.date)  # the seats of the day, for the tallies
+    meeting, is_draft = _meeting(meeting_id, item_number, options=_votes_loaded())
     style = load_style(meeting.body.minutes_style, tuple(current_app.config["PROTOKOL_STYLE_DIRS"]))
     data = votes_csv(vote_rows(meeting, style, item_number=item_number, is_draft=is_draft))
     name = _filename(meeting, item_number, "csv", is_draft=is_draft, stem="afstemninger")
