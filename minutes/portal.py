@@ -32,7 +32,13 @@ from meetings.models import AgendaItem, Body, Meeting, MeetingState
 from meetings.services import SeatedMember, seated_members
 from meetings.visibility import are_minutes_public, is_agenda_public, minutes_public_clause
 from minutes.charts import Bar, bar_chart, seat_diagram
-from minutes.context import DecisionText, build_decision, item_tallies, motion_context
+from minutes.context import (
+    DecisionText,
+    build_decision,
+    item_tallies,
+    motion_context,
+    motions_with_votes,
+)
 from minutes.ical import LOCAL, meetings_calendar
 from minutes.models import ProtocolRemark, PublishedMinutes, RemarkCoParty
 from minutes.statistics import load_seats, party_records
@@ -397,13 +403,7 @@ def item(meeting_id: int, item_number: int) -> str:
             selectinload(AgendaItem.signatories),
             selectinload(AgendaItem.attendance),
             joinedload(AgendaItem.decision),
-            selectinload(AgendaItem.motions).options(
-                joinedload(Motion.proposer_member),
-                joinedload(Motion.proposer_party),
-                joinedload(Motion.vote).options(
-                    selectinload(Vote.party_votes), selectinload(Vote.member_votes)
-                ),
-            ),
+            motions_with_votes(),
             selectinload(AgendaItem.remarks).options(
                 joinedload(ProtocolRemark.party),
                 joinedload(ProtocolRemark.member),

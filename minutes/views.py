@@ -1,4 +1,5 @@
-"""The minutes as pages and downloads: HTML, PDF and text, per meeting and per item.
+"""The minutes as pages and downloads: HTML, PDF and text, per meeting and per item, and
+their votes as CSV (`minutes.votes_csv`).
 
 The public sees a meeting's minutes once they are published (`meetings.visibility`), and
 anything else gets 404, as if they did not exist; the people who work on the meeting
@@ -14,23 +15,28 @@ downloadable.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from meetings.drafts import may_see_drafts
-from meetings.models import Meeting
+from meetings.models import AgendaItem, Meeting
 from meetings.visibility import are_minutes_public
-from minutes.context import build_minutes, split_blocks
+from minutes.context import build_minutes, motions_with_votes, split_blocks
 from minutes.frozen import is_access_check, send_frozen_pdf
 from minutes.markup import to_html
 from minutes.models import PublishedItemMinutes, PublishedMinutes
+from minutes.oparl.queries import body_options
 from minutes.pdf import render_minutes_pdf
-from minutes.styles import StyleError
+from minutes.styles import StyleError, load_style
 from minutes.text import render_minutes_text
+from minutes.votes_csv import vote_rows, votes_csv
 from protokol.auth import PUBLIC, allow
 from protokol.extensions import db
 
@@ -72,10 +78,14 @@ def minutes_access(meeting: Meeting) -> bool:
     abort(404)
 
 
-def _meeting(meeting_id: int, item_number: int | None = None) -> tuple[Meeting, bool]:
-    """The meeting (404 if missing, or its item number is unknown) and whether the request
-    sees a draft; 404 when it may not see the minutes."""
-    meeting = db.session.get(Meeting, meeting_id)
+def _meeting(
+    meeting_id: int, item_number: int | None = None, *, options: Sequence[ORMOption] = ()
+) -> tuple[Meeting, bool]:
+    """The meeting, loaded with `options` (404 if missing, or its item number is unknown),
+    and whether the request sees a draft; 404 when it may not see the minutes."""
+    meeting = db.session.scalar(
+        sa.select(Meeting).where(Meeting.id == meeting_id).options(*options)
+    )
     if meeting is None:
         abort(404)
     if item_number is not None and item_number not in {i.number for i in meeting.items}:
@@ -94,8 +104,15 @@ def _minutes(meeting: Meeting, item_number: int | None, *, is_draft: bool):
     return minutes
 
 
-def _filename(meeting: Meeting, item_number: int | None, ext: str, *, is_draft: bool = False):
-    name = f"beslutningsprotokol-{meeting.date:%Y-%m-%d}-{meeting.id}"
+def _filename(
+    meeting: Meeting,
+    item_number: int | None,
+    ext: str,
+    *,
+    is_draft: bool = False,
+    stem: str = "beslutningsprotokol",
+):
+    name = f"{stem}-{meeting.date:%Y-%m-%d}-{meeting.id}"
     if item_number is not None:
         name += f"-punkt-{item_number}"
     if is_draft:
@@ -301,3 +318,39 @@ def minutes_txt(meeting_id: int, item_number: int | None = None) -> Response:
     if is_draft:
         response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _votes_loaded() -> list[ORMOption]:
+    """What the votes' rows read: one statement a collection. The body's seats are
+    loaded with it (as for the API's meetings), not afterwards with
+    `minutes.statistics.load_seats`: that crashed the process now and then (a
+    segmentation fault with SQLAlchemy 2.1.9's compiled extensions, none with its
+    pure-Python build; on the benchmark record)."""
+    return [
+        body_options(),
+        selectinload(Meeting.attendance),
+        selectinload(Meeting.items).options(
+            selectinload(AgendaItem.attendance), motions_with_votes()
+        ),
+    ]
+
+
+@bp.get("/meetings/<int:meeting_id>/votes.csv")
+@bp.get("/meetings/<int:meeting_id>/items/<int:item_number>/votes.csv")
+@allow(PUBLIC)
+def votes_csv_download(meeting_id: int, item_number: int | None = None) -> Response:
+    """Roles: everyone once published (the body's staff and members get the draft). The
+    votes of the meeting, or of the item, as CSV: a row per vote and party, and per member
+    with a position of their own; closed items have none."""
+    meeting, is_draft = _meeting(meeting_id, item_number, options=_votes_loaded())
+    style = load_style(meeting.body.minutes_style, tuple(current_app.config["PROTOKOL_STYLE_DIRS"]))
+    data = votes_csv(vote_rows(meeting, style, item_number=item_number, is_draft=is_draft))
+    name = _filename(meeting, item_number, "csv", is_draft=is_draft, stem="afstemninger")
+    response = Response(data, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store" if is_draft else "public, no-cache"
+    if is_draft:
+        return response
+    response.set_etag(hashlib.sha256(data).hexdigest())
+    return response.make_conditional(request)

@@ -293,15 +293,22 @@ def test_pages_take_a_fixed_number_of_queries(client, db, factories):
     counts = {}
     for name, meeting in (("small", small), ("large", large)):
         db.session.expire_all()
-        for page in (f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/items/1"):
+        pages = (
+            f"/meetings/{meeting.id}",
+            f"/meetings/{meeting.id}/votes.csv",
+            f"/meetings/{meeting.id}/items/1",
+        )
+        for page in pages:
             with count_queries(db) as statements:
                 assert client.get(page).status_code == 200
             counts[(name, page.count("/"))] = len(statements)
     assert counts[("small", 2)] == counts[("large", 2)], counts
+    assert counts[("small", 3)] == counts[("large", 3)], counts
     assert counts[("small", 4)] == counts[("large", 4)], counts
-    # The meeting page 6; the item page 16 (its collections one statement each, the
-    # many-to-one joined, the seats of the day in one).
+    # The meeting page 6; the votes as CSV 9 and the item page 16 (their collections one
+    # statement each, the many-to-one joined, the seats of the day in one).
     assert counts[("large", 2)] <= 6 and counts[("large", 4)] <= 16, counts
+    assert counts[("large", 3)] <= 9, counts
 
 
 def test_the_body_page_takes_a_fixed_number_of_queries(client, db, factories):
@@ -429,6 +436,10 @@ def test_people_who_work_on_the_meeting_see_drafts_marked(
     assert txt.text.startswith("UDKAST – protokollen er ikke offentliggjort")
     item = client.get(f"/meetings/{demo_id}/items/14").text
     assert "UDKAST" in item and "For stemte: 3 (V, O, C)" in item
+    votes = client.get(f"/meetings/{demo_id}/votes.csv")
+    assert votes.status_code == 200 and '"UDKAST"\r\n' in votes.text
+    assert "udkast.csv" in votes.headers["Content-Disposition"]
+    assert votes.headers["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.parametrize("who", ["anonymous", "other_secretary", "other_member"])
@@ -442,7 +453,14 @@ def test_others_get_404_for_drafts(client, db, demo_id, factories, make_user, lo
             if who == "other_secretary"
             else make_user("member", member=member)
         )
-    for suffix in ("minutes", "minutes.pdf", "minutes.txt", "items/14/minutes.pdf"):
+    for suffix in (
+        "minutes",
+        "minutes.pdf",
+        "minutes.txt",
+        "items/14/minutes.pdf",
+        "votes.csv",
+        "items/14/votes.csv",
+    ):
         assert client.get(f"/meetings/{demo_id}/{suffix}").status_code == 404, suffix
     assert "For stemte" not in client.get(f"/meetings/{demo_id}/items/14").text
 

@@ -4,10 +4,10 @@ A meeting in every state (planned with its agenda unpublished, planned with it p
 in session, closed, approved, published), each with an open item and a closed item
 (lukket punkt) full of secret markers: its case text, recommendation, amendment, remark,
 attachment and decision. Every public URL is fetched anonymously — pages, the minutes as
-page, PDF (text extracted) and text, each published version, attachments, the calendar
-feed — and checked: the closed item's content never shows, the open item's decision only
-once the minutes are published, its case text only once the agenda is, and the statuses
-are the right 404s.
+page, PDF (text extracted) and text, each published version, the votes as CSV,
+attachments, the calendar feed — and checked: the closed item's content never shows, the
+open item's decision only once the minutes are published, its case text only once the
+agenda is, and the statuses are the right 404s.
 """
 
 from __future__ import annotations
@@ -144,9 +144,9 @@ def expected_statuses(state: str, m: dict) -> dict[str, int]:
     urls = {f"/meetings/{mid}": 200}
     for n in (1, 2):
         urls[f"/meetings/{mid}/items/{n}"] = agenda
-        for suffix in ("minutes", "minutes.pdf", "minutes.txt"):
+        for suffix in ("minutes", "minutes.pdf", "minutes.txt", "votes.csv"):
             urls[f"/meetings/{mid}/items/{n}/{suffix}"] = minutes
-    for suffix in ("minutes", "minutes.pdf", "minutes.txt", "minutes/v1.pdf"):
+    for suffix in ("minutes", "minutes.pdf", "minutes.txt", "minutes/v1.pdf", "votes.csv"):
         urls[f"/meetings/{mid}/{suffix}"] = minutes
     urls[f"/attachments/{m['open_attachment']}"] = agenda
     urls[f"/attachments/{m['closed_attachment']}"] = 404
@@ -201,6 +201,8 @@ def test_nothing_closed_or_unpublished_leaks_anonymously(client, world):
         f"/meetings/{mid}/minutes.pdf",
         f"/meetings/{mid}/items/1/minutes.pdf",
         f"/meetings/{mid}/minutes.txt",
+        f"/meetings/{mid}/votes.csv",
+        f"/meetings/{mid}/items/1/votes.csv",
     ):
         assert published["draft"] in seen[url], url
     for state in ("planned_public", "in_session", "closed", "approved"):
