@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from protokol.config import CONFIGS, CONTENT_SECURITY_POLICY, default_sqlite_uri
 from protokol.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from protokol.forms import ProtokolRequest
 from protokol.i18n import init_app as init_i18n
 from protokol.i18n import select_locale
 from protokol.models import include_object
@@ -57,6 +58,7 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
     )
+    app.request_class = ProtokolRequest
     app.url_map.converters["int"] = BoundedInteger
     overrides: dict[str, Any] = {}
     if isinstance(config, dict):

@@ -1,15 +1,37 @@
-"""WTForms fields with Danish error messages (WTForms ships no Danish catalogue), translated
-with the interface (the message ids are the Danish texts)."""
+"""Form input for every view: the request class that drops control characters from
+submitted values, and WTForms fields with Danish error messages (WTForms ships no Danish
+catalogue), translated with the interface (the message ids are the Danish texts)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import wtforms
+from flask import Request
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import SelectChoice
 from wtforms.validators import ValidationError
+
+#: C0 control characters other than tab, line feed and carriage return, and DEL: nobody
+#: types them, PostgreSQL refuses NUL in text, and the outputs have no use for any.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ProtokolRequest(Request):
+    """The app's request: every submitted form value arrives without control characters
+    (`CONTROL_CHARACTERS`), whichever view or form reads it, so no text field can carry
+    one into the database or the minutes. Uploaded files are not touched."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form and any(CONTROL_CHARACTERS.search(v) for _, v in form.items(multi=True)):
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(k, CONTROL_CHARACTERS.sub("", v)) for k, v in form.items(multi=True)]
+            )
 
 
 def as_choices(items: Iterable[Any] | None) -> list[SelectChoice] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
@@ -90,12 +91,15 @@ class Viewer:
 
 
 def run(app, *steps) -> None:
-    """Run the ASGI app for each viewer and the coroutines `steps` together."""
+    """Run the ASGI app for each viewer and the coroutines `steps` together, on an event
+    loop of their own in a thread of their own: the browser tests' Playwright (sync API)
+    keeps a loop running on the main thread for the whole session."""
 
     async def main():
         await asyncio.wait_for(asyncio.gather(*steps), timeout=20)
 
-    asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()
 
 
 def serve(asgi, viewer: Viewer):
