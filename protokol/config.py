@@ -59,6 +59,9 @@ class Config:
     PROTOKOL_OPEN_DATA_LICENSE = os.environ.get("PROTOKOL_OPEN_DATA_LICENSE", "")
     #: First year of any municipal 4-year term (valgperiode): 2010 gives 2010–2013, 2014–2017…
     PROTOKOL_TERM_ANCHOR_YEAR = int(os.environ.get("PROTOKOL_TERM_ANCHOR_YEAR", "2010"))
+    #: The open-data API's cache of serialised meetings and agenda items, per process, in
+    #: bytes of JSON text (minutes/oparl/cache.py; 0 turns it off).
+    OPARL_CACHE_BYTES = int(os.environ.get("PROTOKOL_OPARL_CACHE_BYTES", 16 * 1024 * 1024))
     #: Optional: a PKCS#12 file (key and certificate chain) with which every published
     #: minutes PDF is signed (PAdES; minutes/signing.py), and its passphrase.
     SIGNING_PKCS12: str | None = os.environ.get("PROTOKOL_SIGNING_PKCS12") or None

@@ -144,6 +144,10 @@ class Source:
     options: list[LoaderOption] = field(default_factory=list)
     #: Serializes a page's rows: (object, created, modified) → OParl objects.
     serialize: Callable[[list[Any]], list[dict[str, Any]]] | None = None
+    #: For objects that embed a meeting's record: the column of their meeting's id; their
+    #: JSON is then cached (`minutes.oparl.cache`), under this kind.
+    meeting_key: Any = None
+    cache_kind: str = ""
 
     def _joined(self, stmt: sa.Select) -> sa.Select:
         for target, onclause in self.joins:
@@ -166,6 +170,22 @@ class Source:
 
     def rows(self, query: ListQuery, offset: int, limit: int) -> list[Any]:
         return list(db.session.execute(self.statement(query).offset(offset).limit(limit)))
+
+    def keys(self, query: ListQuery, offset: int, limit: int) -> list[Any]:
+        """A page as (id, meeting id, modified) rows, without loading the objects."""
+        stmt = self._joined(
+            sa.select(self.model.id, self.meeting_key, self.modified.label("modified"))
+        )
+        clauses = [*self.where, *query.clauses(self.created, self.modified)]
+        return list(
+            db.session.execute(
+                stmt.where(*clauses).order_by(self.model.id).offset(offset).limit(limit)
+            )
+        )
+
+    def rows_by_id(self, ids: list[int]) -> list[Any]:
+        """The rows of these objects, if still visible, by id."""
+        return list(db.session.execute(self.statement().where(self.model.id.in_(ids))))
 
     def one(self, object_id: int) -> Any | None:
         """The row of one visible object, or None."""
@@ -205,6 +225,8 @@ def meetings(*where: Any) -> Source:
         meeting_modified(),
         where=list(where),
         options=meeting_options(),
+        meeting_key=Meeting.id,
+        cache_kind="meeting",
     )
 
 
@@ -216,6 +238,8 @@ def agenda_items() -> Source:
         joins=[(Meeting, AgendaItem.meeting_id == Meeting.id)],
         where=[agenda_public_clause()],
         options=item_options(),
+        meeting_key=AgendaItem.meeting_id,
+        cache_kind="agendaItem",
     )
 
 

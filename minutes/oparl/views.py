@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from meetings.models import AgendaItem, Body, Meeting
 from meetings.visibility import minutes_public_clause
 from minutes.oparl import queries
+from minutes.oparl.cache import OBJECT_CACHE, ObjectCache, audit_heads
 from minutes.oparl.common import (
     MEETING_LIMIT,
     MEETING_MAX_LIMIT,
@@ -51,12 +52,17 @@ def _json_errors(state) -> None:
 PREFIX = "/oparl/v1"
 
 
+@bp.record_once
+def _object_cache_of_the_app(state) -> None:
+    state.app.extensions[OBJECT_CACHE] = ObjectCache(int(state.app.config["OPARL_CACHE_BYTES"]))
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-        status=status,
-        mimetype="application/json",
-    )
+    return Response(_dumps(data), status=status, mimetype="application/json")
 
 
 @bp.after_request
@@ -93,14 +99,44 @@ def _page_url(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, page=page, _external=True)
 
 
-def _list(data: list[dict[str, Any]], total: int, query: ListQuery) -> Response:
+def _list(data: list[str], total: int, query: ListQuery) -> Response:
+    """A list page from its objects' JSON texts."""
     info = pagination(total, query)
     links = {"first": _page_url(1), "last": _page_url(info["totalPages"])}
     if query.page > 1:
         links["prev"] = _page_url(min(query.page - 1, info["totalPages"]))
     if query.page < info["totalPages"]:
         links["next"] = _page_url(query.page + 1)
-    return _json({"data": data, "pagination": info, "links": links})
+    body = f'{{"data":[{",".join(data)}],"pagination":{_dumps(info)},"links":{_dumps(links)}}}'
+    return Response(body, mimetype="application/json")
+
+
+def _object_cache() -> ObjectCache:
+    return current_app.extensions[OBJECT_CACHE]
+
+
+def _texts(source: Source, query: ListQuery, offset: int, limit: int) -> list[str]:
+    """The JSON texts of a page of `source`; of a cached source, from the cache where the
+    key (`minutes.oparl.cache`) is unchanged, so only changed objects are loaded."""
+    assert source.serialize is not None
+    if source.meeting_key is None:
+        return [_dumps(o) for o in source.serialize(source.rows(query, offset, limit))]
+    keys = source.keys(query, offset, limit)
+    general, heads = audit_heads(meeting_id for _, meeting_id, _ in keys)
+    cache = _object_cache()
+    host = request.host_url
+    wanted = {
+        object_id: (source.cache_kind, object_id, modified, heads[meeting_id], general, host)
+        for object_id, meeting_id, modified in keys
+    }
+    texts = {object_id: cache.get(key) for object_id, key in wanted.items()}
+    missing = [object_id for object_id, text in texts.items() if text is None]
+    if missing:
+        rows = source.rows_by_id(missing)
+        for row, data in zip(rows, source.serialize(rows), strict=True):
+            text = texts[row[0].id] = _dumps(data)
+            cache.put(wanted[row[0].id], text)
+    return [text for text in texts.values() if text is not None]
 
 
 def _tombstone_sources(list_name: str, serializer: Serializer) -> list[Source]:
@@ -131,18 +167,17 @@ def _paged(
     counts = [source.count(query) for source in sources]
     offset = (query.page - 1) * query.limit
     remaining = query.limit
-    data: list[dict[str, Any]] = []
+    data: list[str] = []
     for source, count in zip(sources, counts, strict=True):
         if remaining <= 0:
             break
         if offset >= count:
             offset -= count
             continue
-        rows = source.rows(query, offset, remaining)
+        texts = _texts(source, query, offset, remaining)
         offset = 0
-        remaining -= len(rows)
-        assert source.serialize is not None
-        data.extend(source.serialize(rows))
+        remaining -= len(texts)
+        data.extend(texts)
     return _list(data, sum(counts), query)
 
 
@@ -217,7 +252,7 @@ def bodies() -> Response:
     created, modified, terms = _body_stamps()
     total = 1 if query.matches(created, modified) else 0
     data = [_serializer().body(created, modified, terms)] if total and query.page == 1 else []
-    return _list(data, total, query)
+    return _list([_dumps(o) for o in data], total, query)
 
 
 @bp.get(f"{PREFIX}/body/<int:body_key>")
@@ -324,7 +359,7 @@ def body_terms(body_key: int) -> Response:
     terms = [t for t in terms if query.matches(t.created, t.created)]
     start = (query.page - 1) * query.limit
     data = [s.term(t) for t in terms[start : start + query.limit]]
-    return _list(data, len(terms), query)
+    return _list([_dumps(o) for o in data], len(terms), query)
 
 
 # --- single objects ---------------------------------------------------------------------
