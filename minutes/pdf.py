@@ -355,8 +355,12 @@ def render_minutes_pdf(minutes: MeetingMinutes) -> bytes:
             story += correction_flowables(correction)
     if minutes.approvals:
         story += signature_flowables(minutes)
+    story = _keep_headings_with_text(story)
+    # platypus takes each flowable off the front of `story` as it lays it out: with no
+    # other reference to them, the paragraphs laid out are freed as it goes (fewer live
+    # objects, cheaper garbage collection).
     doc.build(
-        _keep_headings_with_text(story),
+        story,
         canvasmaker=_canvas_class(
             f"UDKAST · {body.name}" if minutes.is_draft else body.name,
             f"Møde {short_date(meeting.date)}",
