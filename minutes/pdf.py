@@ -5,6 +5,7 @@ date, "Side X af Y", and document metadata. A pure function of the minutes."""
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
 
 from reportlab.lib import colors
@@ -27,6 +28,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.paragraph import cleanBlockQuotedText, textTransformFrags
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 from minutes.context import DecisionText, ItemMinutes, MeetingMinutes, split_blocks
 from minutes.markup import parse_blocks, pdf_escape
@@ -116,9 +119,45 @@ def _markup_text(text: str) -> str:
     return pdf_escape(text).replace("\n", "<br/>")
 
 
-def _para(text: str, style: str = "base") -> Paragraph:
-    """A paragraph of user text: escaped, newlines kept as line breaks."""
-    return Paragraph(_markup_text(text), _styles()[style])
+#: In `_markup_text` markup: a line break or one of the three escapes.
+_MARKUP_TOKEN = re.compile("(<br/>|&amp;|&lt;|&gt;)")
+_UNESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+
+
+@cache
+def _fragment_types(style: str) -> tuple[ParaFrag, ParaFrag]:
+    """The fragments ReportLab's parser makes in `style` of plain text and of a line
+    break: resolved once per style, copied for each paragraph."""
+    _, (text, line_break), _ = ParaParser().parse("x<br/>", _styles()[style])
+    return text, line_break
+
+
+def _fragments(markup: str, style: str) -> list[ParaFrag]:
+    """The fragments ReportLab's parser would make of `_markup_text` markup, without
+    parsing it: as the parser does, each line break and each escape (as its character)
+    is a fragment of its own, and so is the text between them."""
+    text, line_break = _fragment_types(style)
+    frags = []
+    for n, piece in enumerate(_MARKUP_TOKEN.split(markup)):
+        if n % 2 == 0:  # text between tokens
+            if piece:
+                frags.append(text.clone(text=piece))
+        elif piece == "<br/>":
+            frags.append(line_break.clone())
+        else:
+            frags.append(text.clone(text=_UNESCAPED[piece]))
+    return frags
+
+
+def _para(text: str, style: str = "base", bullet: str | None = None) -> Paragraph:
+    """A paragraph of user text, printed as typed (newlines kept as line breaks), with
+    `bullet` hanging in the indent if given. Its fragments are made directly: the same
+    paragraph as from `_markup_text(text)`, without ReportLab's markup parser."""
+    paragraph_style = _styles()[style]
+    markup = cleanBlockQuotedText(_markup_text(text))  # what Paragraph itself would parse
+    frags = _fragments(markup, style)
+    textTransformFrags(frags, paragraph_style)
+    return Paragraph(markup, paragraph_style, bulletText=bullet, frags=frags)
 
 
 def _listed(text: str, bullet: str) -> Paragraph:
@@ -211,13 +250,13 @@ def item_flowables(entry: ItemMinutes, width: float) -> list[Flowable]:
             if clause.lead_in and clause.lead_in != previous_lead_in:
                 out.append(_para(clause.lead_in))
             previous_lead_in = clause.lead_in
-            out.append(_listed(_markup_text(clause.text), f"{clause.number}."))
+            out.append(_para(clause.text, "listed", bullet=f"{clause.number}."))
     for section in item.sections:
         out.append(_para(section.heading, "section"))
         out += _markup_flowables(parse_blocks(section.body), width)
     if item.attachments:
         out.append(_para("BILAG", "section"))
-        out += [_listed(_markup_text(a.title), f"{a.number}.") for a in item.attachments]
+        out += [_para(a.title, "listed", bullet=f"{a.number}.") for a in item.attachments]
     if item.signatories:
         out.append(_para(" / ".join(s.name for s in item.signatories), "muted"))
     if entry.decision is not None:
@@ -253,9 +292,9 @@ def signature_flowables(minutes: MeetingMinutes) -> list[Flowable]:
     for approval in minutes.approvals:
         rows.append(
             [
-                Paragraph(pdf_escape(approval.member.name), styles["cell"]),
-                Paragraph(f"{approval.created_at:%d.%m.%Y kl. %H.%M} (UTC)", styles["cell"]),
-                Paragraph(pdf_escape(approval.reservation).replace("\n", "<br/>"), styles["cell"]),
+                _para(approval.member.name, "cell"),
+                _para(f"{approval.created_at:%d.%m.%Y kl. %H.%M} (UTC)", "cell"),
+                _para(approval.reservation, "cell"),
             ]
         )
     table = Table(rows, colWidths=[6 * cm, 4.2 * cm, None], repeatRows=1)

@@ -7,9 +7,9 @@ import io
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-from minutes.pdf import _listed, _markup_text, _para
+from minutes.pdf import _listed, _markup_text, _para, _styles
 from tests.helpers import pdf_text
 
 #: Letters (Danish included), digits, and every character ReportLab's parser cares about.
@@ -17,7 +17,7 @@ ALPHABET = "abcxyzæøåÆØÅéü0123456789 <>&;#\"'/=![]{}()?.,:-_\n\t"
 TOKENS = [
     "<b>", "</b>", "<para>", "</para>", '<img src="x.png"/>', "<br/>", "&amp;", "&#65;",
     "&lt;", "<font color=red>", "]]>", "<!--", "<?xml?>", "<a href='x'>", "tekst", "æøå",
-    " ", "&", "<", ">",
+    " ", "&", "<", ">", "\n", "\t", "\xa0", "\u2028",
 ]  # fmt: skip
 MARKUP_LIKE = st.one_of(
     st.text(alphabet=ALPHABET, min_size=1, max_size=120),
@@ -41,3 +41,14 @@ def test_a_paragraph_prints_its_text_as_typed(text):
     extracted = words(pdf_text(render([_para(text), _listed(_markup_text(text), "1.")])))
     if words(text):
         assert extracted.count(words(text)) >= 2, (text, extracted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=MARKUP_LIKE, style=st.sampled_from(["base", "item", "listed", "cell", "muted"]))
+def test_a_paragraph_is_what_the_markup_parser_makes_of_the_escaped_text(text, style):
+    """`_para` makes the fragments itself: they are those ReportLab's parser makes of the
+    escaped text, so the PDF is the same as when it parsed them."""
+    made = _para(text, style, bullet="1.")
+    parsed = Paragraph(_markup_text(text), _styles()[style], bulletText="1.")
+    assert [f.__dict__ for f in made.frags] == [f.__dict__ for f in parsed.frags]
+    assert (made.text, made.bulletText) == (parsed.text, parsed.bulletText)
