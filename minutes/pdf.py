@@ -119,61 +119,81 @@ def _markup_text(text: str) -> str:
     return pdf_escape(text).replace("\n", "<br/>")
 
 
-#: In `_markup_text` markup: a line break or one of the three escapes.
-_MARKUP_TOKEN = re.compile("(<br/>|&amp;|&lt;|&gt;)")
+#: The markup this module writes (`_markup_text`, `minutes.markup.parse_blocks`): bold,
+#: italic, line breaks and the three escapes. Any other "<" or "&" is not its own.
+_MARKUP_TOKEN = re.compile("(<br/>|</?[bi]>|&amp;|&lt;|&gt;)")
 _UNESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 
 
 @cache
-def _fragment_types(style: str) -> tuple[ParaFrag, ParaFrag]:
-    """The fragments ReportLab's parser makes in `style` of plain text and of a line
-    break: resolved once per style, copied for each paragraph."""
-    _, (text, line_break), _ = ParaParser().parse("x<br/>", _styles()[style])
+def _fragment_types(style: str, tags: tuple[str, ...]) -> tuple[ParaFrag, ParaFrag]:
+    """The fragments ReportLab's parser makes in `style`, inside the open `tags` (b, i),
+    of text and of a line break: resolved once, copied for each paragraph."""
+    opening = "".join(f"<{tag}>" for tag in tags)
+    closing = "".join(f"</{tag}>" for tag in reversed(tags))
+    _, (text, line_break), _ = ParaParser().parse(f"{opening}x<br/>{closing}", _styles()[style])
     return text, line_break
 
 
-def _fragments(markup: str, style: str) -> list[ParaFrag]:
-    """The fragments ReportLab's parser would make of `_markup_text` markup, without
-    parsing it: as the parser does, each line break and each escape (as its character)
-    is a fragment of its own, and so is the text between them."""
-    text, line_break = _fragment_types(style)
+def _fragments(markup: str, style: str) -> list[ParaFrag] | None:
+    """The fragments ReportLab's parser would make of `markup` (cleaned as Paragraph
+    cleans it), without parsing it; None if it is not this module's markup. As the
+    parser does, each line break and each escape (as its character) is a fragment of its
+    own, and so is the text between them."""
+    tags: list[str] = []
+    text_type, break_type = _fragment_types(style, ())
     frags = []
     for n, piece in enumerate(_MARKUP_TOKEN.split(markup)):
-        if n % 2 == 0:  # text between tokens
+        if n % 2 == 0:  # the text between two tokens
+            if "<" in piece or "&" in piece:
+                return None
             if piece:
-                frags.append(text.clone(text=piece))
+                frags.append(text_type.clone(text=piece))
         elif piece == "<br/>":
-            frags.append(line_break.clone())
+            frags.append(break_type.clone())
+        elif piece in _UNESCAPED:
+            frags.append(text_type.clone(text=_UNESCAPED[piece]))
         else:
-            frags.append(text.clone(text=_UNESCAPED[piece]))
-    return frags
+            if piece[1] != "/":
+                tags.append(piece[1])
+            elif not tags or tags.pop() != piece[2]:
+                return None
+            text_type, break_type = _fragment_types(style, tuple(tags))
+    return None if tags else frags
+
+
+def _paragraph(markup: str, style: str = "base", bullet: str | None = None) -> Paragraph:
+    """A paragraph of this module's markup in `style`, with `bullet` hanging in the
+    indent if given. Its fragments are made directly: the same paragraph as
+    `Paragraph(markup, ...)` gives, without ReportLab's markup parser (which still parses
+    any other markup)."""
+    paragraph_style = _styles()[style]
+    cleaned = cleanBlockQuotedText(markup)  # what Paragraph itself would parse
+    frags = _fragments(cleaned, style)
+    if frags is None:
+        return Paragraph(markup, paragraph_style, bulletText=bullet)
+    textTransformFrags(frags, paragraph_style)
+    return Paragraph(cleaned, paragraph_style, bulletText=bullet, frags=frags)
 
 
 def _para(text: str, style: str = "base", bullet: str | None = None) -> Paragraph:
-    """A paragraph of user text, printed as typed (newlines kept as line breaks), with
-    `bullet` hanging in the indent if given. Its fragments are made directly: the same
-    paragraph as from `_markup_text(text)`, without ReportLab's markup parser."""
-    paragraph_style = _styles()[style]
-    markup = cleanBlockQuotedText(_markup_text(text))  # what Paragraph itself would parse
-    frags = _fragments(markup, style)
-    textTransformFrags(frags, paragraph_style)
-    return Paragraph(markup, paragraph_style, bulletText=bullet, frags=frags)
+    """A paragraph of user text, printed as typed (newlines kept as line breaks)."""
+    return _paragraph(_markup_text(text), style, bullet)
 
 
 def _listed(text: str, bullet: str) -> Paragraph:
     """One list entry of one paragraph (`text` is already markup), `bullet` hanging."""
-    return Paragraph(text, _styles()["listed"], bulletText=bullet)
+    return _paragraph(text, "listed", bullet)
 
 
 def _markup_flowables(blocks: list[tuple], width: float) -> list[Flowable]:
-    styles = _styles()
     out: list[Flowable] = []
     for block in blocks:
         kind = block[0]
         if kind == "p":
-            out.append(Paragraph(block[1], styles["base"]))
+            out.append(_paragraph(block[1], "base"))
         elif kind == "heading":
-            out.append(Paragraph(block[1], styles["section"]))
+            out.append(_paragraph(block[1], "section"))
         elif kind == "list":
             _, ordered, start, entries = block
             if all(len(e) == 1 and e[0][0] == "p" for e in entries):
@@ -199,10 +219,8 @@ def _markup_flowables(blocks: list[tuple], width: float) -> list[Flowable]:
             ncols = max(1, len(header), *(len(r) for r in rows))
             data = []
             if header:
-                data.append([Paragraph(c, styles["cellhead"]) for c in header])
-            data += [
-                [Paragraph(c, styles["cell"]) for c in r] + [""] * (ncols - len(r)) for r in rows
-            ]
+                data.append([_paragraph(c, "cellhead") for c in header])
+            data += [[_paragraph(c, "cell") for c in r] + [""] * (ncols - len(r)) for r in rows]
             first = min(0.28 * width, 4.2 * cm) if ncols == 2 else width / ncols
             widths = (
                 [first] + [(width - first) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [width]
