@@ -30,6 +30,7 @@ from minutes.models import (
     RemarkKind,
     RemarkStatus,
 )
+from minutes.oparl.queries import body_options, item_subtree
 from minutes.styles import Style, load_style
 from motions.models import Motion
 from votes.models import ResultMode, Vote
@@ -230,6 +231,29 @@ def motions_with_votes() -> LoaderOption:
     )
 
 
+def minutes_options() -> list[LoaderOption]:
+    """Everything the minutes of a meeting read (relative to `Meeting`): the API's loading
+    of a meeting and its items' case content (`minutes.oparl.queries`), and each item's
+    signatories, one statement a collection."""
+    return [
+        body_options(),
+        selectinload(Meeting.attendance),
+        selectinload(Meeting.items).options(
+            *item_subtree(content=True), selectinload(AgendaItem.signatories)
+        ),
+    ]
+
+
+def load_minutes_record(meeting: Meeting) -> None:
+    """Load what `build_minutes` reads of `meeting` (`minutes_options`) in a fixed number
+    of statements, instead of one lazy load per item and collection."""
+    from protokol.extensions import db
+
+    db.session.scalars(
+        sa.select(Meeting).where(Meeting.id == meeting.id).options(*minutes_options())
+    ).one()
+
+
 def item_tallies(
     item: AgendaItem, seated: dict[int, SeatedMember] | None = None, size: int | None = None
 ) -> dict[int, Tally]:
@@ -338,6 +362,7 @@ def build_minutes(
         db.session.scalars(
             sa.select(MinutesApproval)
             .where(MinutesApproval.meeting_id == meeting.id)
+            .options(joinedload(MinutesApproval.member))
             .order_by(MinutesApproval.created_at, MinutesApproval.id)
         )
     )

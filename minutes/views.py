@@ -28,7 +28,12 @@ from sqlalchemy.orm.interfaces import ORMOption
 from meetings.drafts import may_see_drafts
 from meetings.models import AgendaItem, Meeting
 from meetings.visibility import are_minutes_public
-from minutes.context import build_minutes, motions_with_votes, split_blocks
+from minutes.context import (
+    build_minutes,
+    load_minutes_record,
+    motions_with_votes,
+    split_blocks,
+)
 from minutes.frozen import is_access_check, send_frozen_pdf
 from minutes.markup import to_html
 from minutes.models import PublishedItemMinutes, PublishedMinutes
@@ -94,6 +99,7 @@ def _meeting(
 
 
 def _minutes(meeting: Meeting, item_number: int | None, *, is_draft: bool):
+    load_minutes_record(meeting)
     minutes = build_minutes(
         meeting,
         item_numbers=[item_number] if item_number is not None else None,
@@ -139,6 +145,7 @@ def minutes_page(meeting_id: int, item_number: int | None = None):
 def render_public_pdf(meeting: Meeting) -> bytes:
     """The public minutes of the whole meeting as PDF (closed items redacted): what the
     public downloads, and what publication freezes."""
+    load_minutes_record(meeting)
     return render_minutes_pdf(
         build_minutes(
             meeting,
@@ -150,7 +157,7 @@ def render_public_pdf(meeting: Meeting) -> bytes:
 
 def render_public_item_pdf(meeting: Meeting, item_number: int) -> bytes:
     """The public minutes of one item as PDF (a closed item: number and title only): what
-    publication freezes per item."""
+    publication freezes per item (after `render_public_pdf`, which loaded the record)."""
     return render_minutes_pdf(
         build_minutes(
             meeting,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from meetings.models import Meeting, MeetingState
+from meetings.models import CaseSection, Meeting, MeetingState
 from meetings.storage import attachment_path
 from minutes.lifecycle import add_correction
 from minutes.models import PublishedItemMinutes, PublishedMinutes
@@ -266,7 +266,8 @@ def test_unknown_item_is_404(client, published_demo):
     assert client.get("/meetings/4242/items/14").status_code == 404
 
 
-def test_pages_take_a_fixed_number_of_queries(client, db, factories):
+def published_scenes(db, factories) -> tuple[Meeting, Meeting]:
+    """Two published meetings of one body: one item with one motion, five with four."""
     body = factories.body()
 
     def scene(motions: int, items: int) -> Meeting:
@@ -276,7 +277,8 @@ def test_pages_take_a_fixed_number_of_queries(client, db, factories):
             starts_at=datetime(2010, 1, 1) + timedelta(days=motions),
         )
         for n in range(1, items + 1):
-            item = factories.item(meeting, n)
+            item = factories.item(meeting, n, summary="Resumé", case_number=f"2010-{n}")
+            item.sections.append(CaseSection(position=0, heading="Sagen", body="**Tekst**"))
             for _ in range(motions):
                 motion = factories.motion(item, MotionKind.AMENDMENT, party="V")
                 factories.vote(motion, {"A": "for", "B": "against", "V": "abstain"})
@@ -290,6 +292,29 @@ def test_pages_take_a_fixed_number_of_queries(client, db, factories):
 
     publish_meeting(small.id)
     publish_meeting(large.id)
+    return small, large
+
+
+def test_minutes_read_the_record_in_a_fixed_number_of_statements(app, client, db, factories):
+    """Rendering the minutes (the PDF publication freezes, the minutes page) reads the
+    record in as many statements for five items as for one (`load_minutes_record`)."""
+    counts = {}
+    for name, meeting in zip(("small", "large"), published_scenes(db, factories), strict=True):
+        for what in ("pdf", "page"):
+            db.session.expire_all()
+            with count_queries(db) as statements:
+                if what == "pdf":
+                    with app.test_request_context():
+                        render_public_pdf(db.session.get(Meeting, meeting.id))
+                else:
+                    assert client.get(f"/meetings/{meeting.id}/minutes").status_code == 200
+            counts[(name, what)] = len(statements)
+    assert counts[("small", "pdf")] == counts[("large", "pdf")] <= 25, counts
+    assert counts[("small", "page")] == counts[("large", "page")], counts
+
+
+def test_pages_take_a_fixed_number_of_queries(client, db, factories):
+    small, large = published_scenes(db, factories)
     counts = {}
     for name, meeting in (("small", small), ("large", large)):
         db.session.expire_all()
