@@ -219,13 +219,27 @@ def measure_pages(
     def record(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
-    for name, path, target, note in pages:
+    from minutes.oparl.cache import OBJECT_CACHE
+
+    cache = app.extensions[OBJECT_CACHE]
+    # The OParl lists answer from a per-process cache of the objects they have served
+    # (minutes/oparl/cache.py): each is measured as read again, and with the cache emptied
+    # before each request (the first reader of a page, or a harvester walking every page).
+    runs = [(*page, False) for page in pages]
+    runs += [
+        (f"{name}, cache emptied", path, target, note, True)
+        for name, path, target, note in pages
+        if name.startswith("OParl")
+    ]
+    for name, path, target, note, cold in runs:
         began = time.perf_counter()
         for _ in range(warmup):
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
             if time.perf_counter() - began > budget / 4:
                 break
+        if cold:
+            cache.clear()
         statements.clear()
         sa.event.listen(engine, "before_cursor_execute", record)
         try:
@@ -239,6 +253,8 @@ def measure_pages(
         for n in range(requests):
             if n >= 5 and time.perf_counter() - began > budget:
                 break
+            if cold:
+                cache.clear()
             started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(path)
             walls.append(time.perf_counter() - started)

@@ -18,7 +18,9 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
+from meetings.models import Meeting
 from protokol.audit import AuditEntry
 from protokol.extensions import db
 
@@ -71,16 +73,26 @@ class ObjectCache:
 
 def audit_heads(meeting_ids: Iterable[int]) -> tuple[int, dict[int, int]]:
     """The id of the newest audit entry outside any meeting, and of each meeting's
-    newest entry (0 where there is none): one query, on the index by meeting and id."""
+    newest entry (0 where there is none): one statement, each head one step down the
+    index by meeting and id (a `max(id)` over an `IN` list, or over `meeting_id IS NULL`
+    without the ordering, scans instead)."""
     ids = sorted(set(meeting_ids))
-    outside = sa.select(sa.func.max(AuditEntry.id)).where(AuditEntry.meeting_id.is_(None))
-    by_meeting = (
-        sa.select(AuditEntry.meeting_id, sa.func.max(AuditEntry.id))
-        .where(AuditEntry.meeting_id.in_(ids))
-        .group_by(AuditEntry.meeting_id)
+    entry = aliased(AuditEntry)
+    newest = (
+        sa.select(sa.func.max(entry.id)).where(entry.meeting_id == Meeting.id).scalar_subquery()
+    )
+    outside = (
+        sa.select(entry.id)
+        .where(entry.meeting_id.is_(None))
+        .order_by(entry.meeting_id.desc(), entry.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
     rows = db.session.execute(
-        sa.union_all(sa.select(sa.null(), outside.scalar_subquery()), by_meeting)
+        sa.union_all(
+            sa.select(sa.null(), outside),
+            sa.select(Meeting.id, newest).where(Meeting.id.in_(ids)),
+        )
     ).all()
     heads = dict.fromkeys(ids, 0)
     general = 0
@@ -88,5 +100,5 @@ def audit_heads(meeting_ids: Iterable[int]) -> tuple[int, dict[int, int]]:
         if meeting_id is None:
             general = head or 0
         else:
-            heads[meeting_id] = head
+            heads[meeting_id] = head or 0
     return general, heads
