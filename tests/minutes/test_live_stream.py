@@ -158,7 +158,10 @@ def test_a_viewer_who_goes_away_is_let_go(app, db, meeting):
         viewer.gone.set()
 
     run(app, serve(asgi, viewer), leave())
-    assert time.monotonic() - left["at"] < 1.0  # the stream ended at once, not after 60 s
+    # The stream ended at once: well before the next keep-alive (5 s), let alone the end of
+    # the stream (60 s). The bound leaves room for a loaded machine (1.02 s was seen in a
+    # full run beside other work: the loop's shutdown is in the interval too).
+    assert time.monotonic() - left["at"] < 4.0
     [hub] = stream.hubs.values()
     assert hub.viewers() == 0
     assert viewer.status == 200 and not viewer.ended  # nothing is sent to a closed connection
