@@ -30,7 +30,7 @@ from minutes.models import (
     RemarkKind,
     RemarkStatus,
 )
-from minutes.oparl.queries import body_options, item_subtree
+from minutes.oparl.queries import meeting_options
 from minutes.styles import Style, load_style
 from motions.models import Motion
 from votes.models import ResultMode, Vote
@@ -233,15 +233,9 @@ def motions_with_votes() -> LoaderOption:
 
 def minutes_options() -> list[LoaderOption]:
     """Everything the minutes of a meeting read (relative to `Meeting`): the API's loading
-    of a meeting and its items' case content (`minutes.oparl.queries`), and each item's
+    of a meeting with its items' case content (`minutes.oparl.queries`), and each item's
     signatories, one statement a collection."""
-    return [
-        body_options(),
-        selectinload(Meeting.attendance),
-        selectinload(Meeting.items).options(
-            *item_subtree(content=True), selectinload(AgendaItem.signatories)
-        ),
-    ]
+    return meeting_options(selectinload(AgendaItem.signatories), content=True)
 
 
 def load_minutes_record(meeting: Meeting) -> None:

@@ -91,11 +91,13 @@ def item_subtree(*, content: bool = False) -> list[LoaderOption]:
     ]
 
 
-def meeting_options() -> list[LoaderOption]:
+def meeting_options(*item_extras: LoaderOption, content: bool = False) -> list[LoaderOption]:
+    """A meeting with its body, attendance and items (`item_subtree`, with `content` and
+    any `item_extras` for the items)."""
     return [
         body_options(),
         selectinload(Meeting.attendance),
-        selectinload(Meeting.items).options(*item_subtree()),
+        selectinload(Meeting.items).options(*item_subtree(content=content), *item_extras),
     ]
 
 
@@ -154,13 +156,15 @@ class Source:
             stmt = stmt.join(target, onclause)
         return stmt
 
+    def _visible(self, stmt: sa.Select, query: ListQuery | None) -> sa.Select:
+        """`stmt` joined, limited to the visible objects `query` asks for, by id."""
+        clauses = [*self.where, *(query.clauses(self.created, self.modified) if query else [])]
+        return self._joined(stmt).where(*clauses).order_by(self.model.id)
+
     def statement(self, query: ListQuery | None = None) -> sa.Select:
         """Rows of (object, created, modified), by id."""
-        stmt = self._joined(
-            sa.select(self.model, self.created.label("created"), self.modified.label("modified"))
-        )
-        clauses = [*self.where, *(query.clauses(self.created, self.modified) if query else [])]
-        return stmt.where(*clauses).order_by(self.model.id).options(*self.options)
+        columns = (self.model, self.created.label("created"), self.modified.label("modified"))
+        return self._visible(sa.select(*columns), query).options(*self.options)
 
     def count(self, query: ListQuery) -> int:
         stmt = self._joined(sa.select(sa.func.count()).select_from(self.model))
@@ -173,15 +177,8 @@ class Source:
 
     def keys(self, query: ListQuery, offset: int, limit: int) -> list[Any]:
         """A page as (id, meeting id, modified) rows, without loading the objects."""
-        stmt = self._joined(
-            sa.select(self.model.id, self.meeting_key, self.modified.label("modified"))
-        )
-        clauses = [*self.where, *query.clauses(self.created, self.modified)]
-        return list(
-            db.session.execute(
-                stmt.where(*clauses).order_by(self.model.id).offset(offset).limit(limit)
-            )
-        )
+        stmt = self._visible(sa.select(self.model.id, self.meeting_key, self.modified), query)
+        return list(db.session.execute(stmt.offset(offset).limit(limit)))
 
     def rows_by_id(self, ids: list[int]) -> list[Any]:
         """The rows of these objects, if still visible, by id."""

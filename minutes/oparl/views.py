@@ -111,10 +111,6 @@ def _list(data: list[str], total: int, query: ListQuery) -> Response:
     return Response(body, mimetype="application/json")
 
 
-def _object_cache() -> ObjectCache:
-    return current_app.extensions[OBJECT_CACHE]
-
-
 def _texts(source: Source, query: ListQuery, offset: int, limit: int) -> list[str]:
     """The JSON texts of a page of `source`; of a cached source, from the cache where the
     key (`minutes.oparl.cache`) is unchanged, so only changed objects are loaded."""
@@ -123,7 +119,7 @@ def _texts(source: Source, query: ListQuery, offset: int, limit: int) -> list[st
         return [_dumps(o) for o in source.serialize(source.rows(query, offset, limit))]
     keys = source.keys(query, offset, limit)
     general, heads = audit_heads(meeting_id for _, meeting_id, _ in keys)
-    cache = _object_cache()
+    cache: ObjectCache = current_app.extensions[OBJECT_CACHE]
     host = request.host_url
     wanted = {
         object_id: (source.cache_kind, object_id, modified, heads[meeting_id], general, host)
