@@ -542,6 +542,22 @@ def latest_events_query(meeting_id: int, after: int = 0) -> sa.Select:
     )
 
 
+def latest_made_events_query(meeting_id: int, item_ids: Sequence[int]) -> sa.Select:
+    """Of each of these items of the meeting, its newest event whose snapshot is made."""
+    newest = (
+        sa.select(sa.func.max(LiveEvent.id))
+        .where(
+            LiveEvent.meeting_id == meeting_id,
+            LiveEvent.item_id.in_(sorted(item_ids)),
+            LiveEvent.payload.is_not(None),
+        )
+        .group_by(LiveEvent.item_id)
+    )
+    return sa.select(
+        LiveEvent.id, LiveEvent.meeting_id, LiveEvent.item_id, LiveEvent.kind, LiveEvent.payload
+    ).where(LiveEvent.id.in_(newest))
+
+
 def last_event_id_query(meeting_id: int) -> sa.Select:
     """The id of the meeting's newest event (NULL when it has none)."""
     return sa.select(sa.func.max(LiveEvent.id)).where(LiveEvent.meeting_id == meeting_id)

@@ -30,6 +30,7 @@ from minutes.live import (
     item_payload,
     last_event_id_query,
     latest_events_query,
+    latest_made_events_query,
     meeting_style,
 )
 from minutes.live_stream import (
@@ -64,26 +65,53 @@ def _language() -> str:
     return parse_language(str(get_locale() or DEFAULT_LANGUAGE))
 
 
-def current_blocks(meeting: Meeting, language: str) -> list[str]:
-    """Each item's block as the stream last sent it; an item without events yet (nothing
-    recorded while in session), or whose newest event has no snapshot yet, is rendered
-    here."""
+def current_blocks(meeting: Meeting, language: str, after: int) -> tuple[list[str], int]:
+    """Each item's block as the stream last sent it, and the id the page's stream should
+    start after (at most `after`).
+
+    The blocks are the events' stored snapshots; the page renders none itself. An item
+    whose newest event has no snapshot yet (made right after the commit by whichever
+    process gets there first) shows its newest snapshot made so far, and the stream then
+    starts just before the pending event, so that its backlog brings it. An item with no
+    snapshot at all (its events were written before any viewer's stream was open) has its
+    newest one made and stored here, once, as the broadcaster would. Only an item without
+    events (nothing recorded while in session) is rendered per view."""
     rows = db.session.execute(latest_events_query(meeting.id)).all()
-    stored = {}
-    for row in rows:
-        if row.item_id is not None and row.payload is not None:
-            html = json.loads(row.payload).get("html", {})
-            stored[row.item_id] = html.get(language) or html.get(DEFAULT_LANGUAGE)
+    newest = {row.item_id: row for row in rows if row.item_id is not None}
+    pending = {row.item_id: row for row in newest.values() if row.payload is None}
+    payloads = {row.item_id: row.payload for row in newest.values() if row.payload is not None}
+    if pending:
+        made = db.session.execute(latest_made_events_query(meeting.id, list(pending))).all()
+        payloads.update({row.item_id: row.payload for row in made})
+        if made:  # shown as made so far: the stream's backlog brings the pending ones
+            after = min(after, min(pending[row.item_id].id for row in made) - 1)
+        unmade = [row for item_id, row in pending.items() if item_id not in payloads]
+        if unmade:
+            completed = _complete(unmade)
+            payloads.update({r.item_id: completed[r.id] for r in unmade if r.id in completed})
     style = None
     blocks = []
     for item in meeting.items:
-        html = stored.get(item.id)
-        if html is None:
-            if style is None:
-                style = meeting_style(meeting)
-            html = item_payload(item, style)["html"].get(language, "")
-        blocks.append(html)
-    return blocks
+        payload = payloads.get(item.id)
+        if payload is not None:
+            html = json.loads(payload).get("html", {})
+            blocks.append(html.get(language) or html.get(DEFAULT_LANGUAGE, ""))
+            continue
+        if style is None:
+            style = meeting_style(meeting)
+        blocks.append(item_payload(item, style)["html"].get(language, ""))
+    return blocks, after
+
+
+def _complete(rows) -> dict[int, str]:
+    """The snapshots of these event rows, made and stored (`minutes.live.event_completer`:
+    its own session, one process at a time); {} when that fails (the page then renders
+    the items itself)."""
+    try:
+        return event_completer(current_app._get_current_object())(rows)
+    except Exception:
+        current_app.logger.exception("live: the snapshots of %s events were not made", len(rows))
+        return {}
 
 
 @bp.get("/meetings/<int:meeting_id>/live")
@@ -103,7 +131,7 @@ def page(meeting_id: int):
     # Read the newest id before the state, so that the stream resends, never skips.
     after = db.session.scalar(last_event_id_query(meeting.id)) or 0
     if meeting.state is MeetingState.IN_SESSION:
-        blocks = current_blocks(meeting, language)
+        blocks, after = current_blocks(meeting, language, after)
     response = current_app.make_response(
         render_template(
             "live/page.html",

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from meetings.models import AgendaItem, Meeting, MeetingState, Party
+from minutes import live_views
 from minutes.broadcast import message_from_row
 from minutes.live import LiveEvent, complete_events
 from minutes.live_stream import parse_after, stream_status
@@ -235,6 +236,66 @@ def test_the_live_page_shows_every_item_as_recorded(db, client, factories, meeti
     assert "For: <strong>2</strong>" in html
     english = client.get(f"/meetings/{meeting.id}/live?lang=en").text
     assert "Nothing recorded yet." in english or "Intet registreret endnu." in english
+
+
+@pytest.fixture
+def rendered(monkeypatch) -> list[int]:
+    """The ids of the items the live page renders itself (not from a stored snapshot)."""
+    ids: list[int] = []
+    original = live_views.item_payload
+    monkeypatch.setattr(
+        live_views, "item_payload", lambda i, style: ids.append(i.id) or original(i, style)
+    )
+    return ids
+
+
+def test_the_live_page_shows_a_made_snapshot_while_the_newest_is_pending(
+    db, client, meeting, short_streams, rendered
+):
+    """An item whose newest event has no snapshot yet is not rendered by the page: it
+    shows the item's newest snapshot made so far, and its stream starts before the
+    pending event, whose backlog brings the newer state."""
+    item = meeting.items[0]
+    record(db, item, {"V": "for"})
+    db.session.commit()
+    made = events(db, meeting.id)[-1]  # its snapshot made, as the broadcaster does
+    record(db, item, {"O": "for"})
+    db.session.commit()
+    pending = events(db, meeting.id, complete=False)[-1]
+    assert pending.payload is None and pending.id > made.id
+
+    html = client.get(f"/meetings/{meeting.id}/live").text
+    assert rendered == []  # no item rendered per page view
+    block = re.search(rf'id="live-item-{item.id}".*?</section>', html, re.S).group(0)
+    assert "For: <strong>1</strong>" in block  # V alone: the snapshot made, not O too
+    after = int(re.search(r'data-after="(\d+)"', html).group(1))
+    assert made.id <= after < pending.id
+
+    [resent] = sse(client.get(f"/meetings/{meeting.id}/live/events?after={after}").text)
+    assert int(resent["id"]) == pending.id
+    assert resent["data"]["motions"][0]["vote"]["sides"]["for"]["labels"] == ["V", "O"]
+
+
+def test_the_live_page_stores_a_snapshot_no_stream_made(db, client, meeting, rendered):
+    """Events written before any viewer's stream was open have no snapshot and no process
+    would make one: the first page view makes and stores it, later views render none."""
+    item = meeting.items[0]
+    record(db, item, {"V": "for", "O": "for"})
+    db.session.commit()
+    *_, pending = [e for e in events(db, meeting.id, complete=False) if e.item_id == item.id]
+    assert pending.payload is None
+
+    first = client.get(f"/meetings/{meeting.id}/live").text
+    *_, stored = [e for e in events(db, meeting.id, complete=False) if e.item_id == item.id]
+    assert stored.id == pending.id and stored.payload is not None
+    assert payload(stored)["motions"][0]["vote"]["sides"]["for"]["labels"] == ["V", "O"]
+
+    rendered.clear()
+    again = client.get(f"/meetings/{meeting.id}/live").text
+    assert rendered == []
+    block = re.compile(rf'<section class="live-item" id="live-item-{item.id}".*?</section>', re.S)
+    assert block.search(again).group(0) == block.search(first).group(0)
+    assert "For: <strong>2</strong>" in block.search(again).group(0)
 
 
 def test_before_and_after_the_meeting(db, client, factories):
