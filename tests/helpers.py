@@ -34,3 +34,21 @@ def publish_correction(app, db, meeting_id: int) -> None:
         render_item_pdf=render_public_item_pdf,
     )
     db.session.commit()
+
+
+def statements_of(db, client, path: str, **kwargs):
+    """GET `path` (asserting a 200): the SQL statements it ran, and the response."""
+    import sqlalchemy as sa
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path, **kwargs)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    return statements, response

@@ -15,8 +15,9 @@ from werkzeug.exceptions import HTTPException
 
 from meetings.models import AgendaItem, Body, Meeting
 from meetings.visibility import minutes_public_clause
+from minutes.cache import ObjectCache, audit_heads
 from minutes.oparl import queries
-from minutes.oparl.cache import OBJECT_CACHE, ObjectCache, audit_heads
+from minutes.oparl.cache import OBJECT_CACHE
 from minutes.oparl.common import (
     MEETING_LIMIT,
     MEETING_MAX_LIMIT,
