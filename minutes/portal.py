@@ -41,6 +41,7 @@ from minutes.context import (
 )
 from minutes.ical import LOCAL, meetings_calendar
 from minutes.models import ProtocolRemark, PublishedMinutes, RemarkCoParty
+from minutes.page_cache import init_page_cache, public_meeting_page
 from minutes.statistics import load_seats, party_records
 from minutes.styles import Style, load_style
 from minutes.views import frozen_item_minutes, published_minutes, viewer
@@ -51,6 +52,7 @@ from votes.models import Outcome, Vote
 from votes.services import Tally
 
 bp = Blueprint("portal", __name__)
+bp.record_once(lambda state: init_page_cache(state.app))
 
 #: How many meetings the home page lists under each heading.
 HOME_LIMIT = 10
@@ -300,6 +302,7 @@ def final_result(item: AgendaItem, style: Style) -> str | None:
 
 @bp.get("/meetings/<int:meeting_id>")
 @allow(PUBLIC)
+@public_meeting_page
 def meeting(meeting_id: int) -> str:
     """Roles: everyone. A meeting: its time and place; its agenda once published (closed
     items by number and title only); once the minutes are published, each item's
@@ -383,6 +386,7 @@ def _vote_figures(
 
 @bp.get("/meetings/<int:meeting_id>/items/<int:item_number>")
 @allow(PUBLIC)
+@public_meeting_page
 def item(meeting_id: int, item_number: int) -> str:
     """Roles: everyone once the agenda is published. An item: its recommendation, case
     text and attachments; once the minutes are published, its decision with each vote

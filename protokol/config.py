@@ -62,6 +62,9 @@ class Config:
     #: The open-data API's cache of serialised meetings and agenda items, per process, in
     #: bytes of JSON text (minutes/oparl/cache.py; 0 turns it off).
     OPARL_CACHE_BYTES = int(os.environ.get("PROTOKOL_OPARL_CACHE_BYTES", 16 * 1024 * 1024))
+    #: The cache of the public meeting and item pages as anonymous visitors get them, per
+    #: process, in bytes of HTML (minutes/page_cache.py; 0 turns it off).
+    PAGE_CACHE_BYTES = int(os.environ.get("PROTOKOL_PAGE_CACHE_BYTES", 8 * 1024 * 1024))
     #: Optional: a PKCS#12 file (key and certificate chain) with which every published
     #: minutes PDF is signed (PAdES; minutes/signing.py), and its passphrase.
     SIGNING_PKCS12: str | None = os.environ.get("PROTOKOL_SIGNING_PKCS12") or None
