@@ -257,6 +257,24 @@ def export(seed: int, scale: float, out: Path) -> Iterable[Path]:
         yield path
 
 
+#: The settings of docs/deploy.md that PostgreSQL takes per database (the others, such
+#: as `shared_buffers`, are the server's): the record's database is measured with them.
+DATABASE_SETTINGS = {"random_page_cost": "1.1", "work_mem": "16MB"}
+
+
+def apply_database_settings(database_url: str) -> None:
+    """`ALTER DATABASE ... SET` each of `DATABASE_SETTINGS` (new connections use them)."""
+    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            name = conn.exec_driver_sql("SELECT current_database()").scalar()
+            quoted = conn.dialect.identifier_preparer.quote(name)
+            for setting, value in DATABASE_SETTINGS.items():
+                conn.exec_driver_sql(f"ALTER DATABASE {quoted} SET {setting} = '{value}'")
+    finally:
+        engine.dispose()
+
+
 @click.command()
 @click.option("--seed", default=1, show_default=True, help="Seed of the record.")
 @click.option(
@@ -302,6 +320,8 @@ def main(seed, scale, database_url, files_dir, workers, export_dir, if_loaded) -
     if files_dir is None:
         kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
         files_dir = OUT / f"files-{kind}"
+    if database_url.startswith("postgresql"):
+        apply_database_settings(database_url)
     if if_loaded and meeting_count(database_url) > 0:
         click.echo("the database already holds meetings; not loading it again")
         return

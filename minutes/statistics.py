@@ -168,30 +168,51 @@ def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
         .cte("s")
     )
     items = sa.select(votes.c.item_id, votes.c.meeting_id).distinct().cte("i")
-    present = (
-        sa.select(items.c.item_id, seated.c.member_id, seated.c.party_id)
-        .join(seated, sa.and_(seated.c.meeting_id == items.c.meeting_id, seated.c.rank == 1))
-        .outerjoin(
-            ItemAttendance,
-            sa.and_(
-                ItemAttendance.item_id == items.c.item_id,
-                ItemAttendance.member_id == seated.c.member_id,
-            ),
+    # Who is present is decided per meeting (its attendance), then per item (its
+    # exceptions): each looked up once, not once per item and seat. Made once each, so
+    # that the planners join them by hash (a materialised CTE's row estimate is a guess,
+    # and a nested loop over a misestimated one cost PostgreSQL tens of ms a year).
+    at_meeting = (
+        sa.select(
+            seated.c.meeting_id,
+            seated.c.member_id,
+            seated.c.party_id,
+            sa.func.coalesce(MeetingAttendance.is_present, sa.false()).label("is_present"),
         )
         .outerjoin(
             MeetingAttendance,
             sa.and_(
-                MeetingAttendance.meeting_id == items.c.meeting_id,
+                MeetingAttendance.meeting_id == seated.c.meeting_id,
                 MeetingAttendance.member_id == seated.c.member_id,
+            ),
+        )
+        .where(seated.c.rank == 1)
+        .cte("sp")
+        .prefix_with("MATERIALIZED")
+    )
+    exceptions = (
+        sa.select(ItemAttendance.item_id, ItemAttendance.member_id, ItemAttendance.presence)
+        .where(ItemAttendance.item_id.in_(sa.select(items.c.item_id)))
+        .cte("x")
+        .prefix_with("MATERIALIZED")
+    )
+    present = (
+        sa.select(items.c.item_id, at_meeting.c.member_id, at_meeting.c.party_id)
+        .join(at_meeting, at_meeting.c.meeting_id == items.c.meeting_id)
+        .outerjoin(
+            exceptions,
+            sa.and_(
+                exceptions.c.item_id == items.c.item_id,
+                exceptions.c.member_id == at_meeting.c.member_id,
             ),
         )
         .where(
             sa.case(
                 (
-                    ItemAttendance.id.is_not(None),
-                    ItemAttendance.presence == ItemPresence.PRESENT,
+                    exceptions.c.item_id.is_not(None),
+                    exceptions.c.presence == ItemPresence.PRESENT,
                 ),
-                else_=sa.func.coalesce(MeetingAttendance.is_present, sa.false()),
+                else_=at_meeting.c.is_present,
             )
         )
         .cte("p")
@@ -221,8 +242,6 @@ def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
         .cte("pv")
         .prefix_with("MATERIALIZED")
     )
-    party_vote = sa.orm.aliased(PartyVote)
-    member_vote = sa.orm.aliased(MemberVote)
     party_side = sa.select(
         party_votes.c.vote_id, party_votes.c.position, by_party.c.n.label("n")
     ).join(
@@ -232,25 +251,34 @@ def _vote_counts_statement(has_start: bool, has_end: bool) -> sa.Select:
             by_party.c.party_id == party_votes.c.party_id,
         ),
     )
-    own = (
+    # The members' own positions on the votes counted (a few a vote), then each with the
+    # member's presence and party's position: joined from these few rows outwards.
+    member_votes = (
         sa.select(
             votes.c.vote_id,
-            sa.cast(member_vote.position, sa.String).label("own"),
-            sa.cast(party_vote.position, sa.String).label("party"),
+            votes.c.item_id,
+            MemberVote.member_id,
+            sa.cast(MemberVote.position, sa.String).label("own"),
         )
-        .join(member_vote, member_vote.vote_id == votes.c.vote_id)
+        .join(MemberVote, MemberVote.vote_id == votes.c.vote_id)
+        .cte("mv")
+        .prefix_with("MATERIALIZED")
+    )
+    party_vote = party_votes.alias("ppv")
+    own = (
+        sa.select(member_votes.c.vote_id, member_votes.c.own, party_vote.c.position.label("party"))
         .join(
             present,
             sa.and_(
-                present.c.item_id == votes.c.item_id,
-                present.c.member_id == member_vote.member_id,
+                present.c.item_id == member_votes.c.item_id,
+                present.c.member_id == member_votes.c.member_id,
             ),
         )
         .outerjoin(
             party_vote,
             sa.and_(
-                party_vote.vote_id == votes.c.vote_id,
-                party_vote.party_id == present.c.party_id,
+                party_vote.c.vote_id == member_votes.c.vote_id,
+                party_vote.c.party_id == present.c.party_id,
             ),
         )
         .cte("o")
