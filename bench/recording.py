@@ -23,7 +23,10 @@ live event streams (`make serve-live`), both on loopback ports, and then measure
    meeting) toggling a party's position every `--think` seconds; `--readers` public
    clients fetching the published meeting's page, its item page, the minutes PDF and the
    item PDF, and the live page, every `--read-think` seconds; `--viewers` live viewers
-   following the meeting in session over Server-Sent Events. Reported: the POST latency
+   following the meeting in session over Server-Sent Events. The recorders start one
+   after another across the first `--think` seconds, and the readers across the first
+   `--read-think` (`start_offset`): a steady stream of requests, not all of them on the
+   same beat. Reported: the POST latency
    p50/p99, its server time, the delay from each POST being sent to each viewer having
    the event (p99 over every delivery, and over each event's slowest viewer), missed
    deliveries, the readers' latency and rate, and the largest resident memory of any
@@ -317,8 +320,20 @@ def server_times(log: Path, start: int, end: int | None = None) -> list[float]:
 # --------------------------------------------------------------------------- clients
 
 
-def _recorder_thread(console: Secretary, until: float, think: float, out: list) -> None:
+def start_offset(n: int, count: int, think: float) -> float:
+    """When the `n`-th of `count` clients sends its first request, in seconds after the
+    start: spread evenly over the first `think` seconds, so that the clients (each
+    waiting `think` between its requests) keep that spread — a steady rate of requests,
+    as from people who do not click on the same beat, not one burst of all of them at
+    the top of every second."""
+    return think * n / count if count else 0.0
+
+
+def _recorder_thread(
+    console: Secretary, until: float, think: float, offset: float, out: list
+) -> None:
     item_id = console.setup["item_id"]
+    time.sleep(max(0.0, min(offset, until - time.monotonic())))
     while time.monotonic() < until:
         started = time.monotonic()
         try:
@@ -355,8 +370,11 @@ def recorders_process(base: str, recorders: list[dict], think: float, conn) -> N
     until = conn.recv()
     out: list = []
     threads = [
-        threading.Thread(target=_recorder_thread, args=(console, until, think, out))
-        for console in consoles
+        threading.Thread(
+            target=_recorder_thread,
+            args=(console, until, think, start_offset(n, len(consoles), think), out),
+        )
+        for n, console in enumerate(consoles)
     ]
     for thread in threads:
         thread.start()
@@ -365,9 +383,12 @@ def recorders_process(base: str, recorders: list[dict], think: float, conn) -> N
     conn.send(out)
 
 
-def _reader_thread(base: str, paths: list[str], until: float, think: float, offset: int, out):
+def _reader_thread(
+    base: str, paths: list[str], until: float, think: float, offset: int, delay: float, out
+):
     client = httpx.Client(base_url=base, timeout=30)
     n = offset
+    time.sleep(max(0.0, min(delay, until - time.monotonic())))
     while time.monotonic() < until:
         path = paths[n % len(paths)]
         n += 1
@@ -386,7 +407,10 @@ def readers_process(base: str, paths: list[str], count: int, think: float, conn)
     until = conn.recv()
     out: list = []
     threads = [
-        threading.Thread(target=_reader_thread, args=(base, paths, until, think, n, out))
+        threading.Thread(
+            target=_reader_thread,
+            args=(base, paths, until, think, n, start_offset(n, count, think), out),
+        )
         for n in range(count)
     ]
     for thread in threads:

@@ -4,7 +4,7 @@ recorded vote with its live event and the viewers' arrivals, and the table's lin
 from __future__ import annotations
 
 from bench.live_viewers import delivery_delays
-from bench.recording import server_times
+from bench.recording import server_times, start_offset
 from bench.run import recording_figures
 
 LOG = (
@@ -90,3 +90,11 @@ def test_the_table_lines_and_their_verdicts():
     assert delivery.met is True
     assert memory.met is False and "uvicorn 160 MB" in memory.value
     assert "load average 1.5" in load.note
+
+
+def test_the_clients_start_spread_over_the_first_interval():
+    offsets = [start_offset(n, 20, 1.0) for n in range(20)]
+    assert offsets[0] == 0.0 and max(offsets) < 1.0
+    assert sorted(set(offsets)) == offsets  # one after another, evenly
+    assert offsets[10] == 0.5
+    assert start_offset(0, 0, 1.0) == 0.0
