@@ -146,34 +146,46 @@ async def event_stream(
     *,
     max_seconds: float,
 ) -> AsyncIterator[bytes]:
-    """The frames of one viewer's stream, fed by `queue` (`hub.open(meeting_id)`): the
-    backlog, then each new event, a comment at each of the hub's ticks, until
-    `max_seconds` have passed (to a tick's precision) or the queue says stop. The caller
+    """The chunks of one viewer's stream, fed by `queue` (`hub.open(meeting_id)`): the
+    retry interval and the backlog, then each new event, a comment at each of the hub's
+    ticks, until `max_seconds` have passed (to a tick's precision) or the queue says stop.
+    What is waiting in the queue together (the events the broadcaster read in one go) goes
+    out as one chunk: one write to the viewer's connection, not one per event. The caller
     closes the queue (`hub.close`)."""
     loop = asyncio.get_running_loop()
-    yield RETRY
     sent = after
     backlog = await asyncio.to_thread(hub.broadcaster.backlog, meeting_id, after)
+    frames: list[bytes] = [RETRY]
     for message in backlog:
         sent = max(sent, message.id)
-        yield message.frame(language)
+        frames.append(message.frame(language))
         if ends_stream(message):
+            yield b"".join(frames)
             return
+    yield b"".join(frames)
     deadline = loop.time() + max_seconds
     while True:
-        message = await queue.get()
-        if message is None:
-            return
-        if message is TICK:
-            if loop.time() >= deadline:
+        waiting = [await queue.get()]
+        while not queue.empty():
+            waiting.append(queue.get_nowait())
+        frames = []
+        ended = False
+        for message in waiting:
+            if message is None:  # stop: what was waiting is dropped
                 return
-            yield KEEPALIVE
-            continue
-        if message.id <= sent:
-            continue
-        sent = message.id
-        yield message.frame(language)
-        if ends_stream(message) or loop.time() >= deadline:
+            if message is TICK:
+                ended = loop.time() >= deadline
+                if not ended and not frames:
+                    frames.append(KEEPALIVE)
+            elif message.id > sent:
+                sent = message.id
+                frames.append(message.frame(language))
+                ended = ends_stream(message) or loop.time() >= deadline
+            if ended:
+                break
+        if frames:
+            yield b"".join(frames)
+        if ended:
             return
 
 

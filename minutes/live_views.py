@@ -57,6 +57,7 @@ def broadcaster() -> Broadcaster:
     return broadcaster_for(
         config["SQLALCHEMY_DATABASE_URI"],
         poll_interval=float(config["LIVE_POLL_SECONDS"]),
+        gather_interval=float(config["LIVE_GATHER_SECONDS"]),
         complete=event_completer(current_app._get_current_object()),
     )
 

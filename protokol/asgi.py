@@ -62,6 +62,7 @@ def create_asgi_app(flask_app: Flask) -> ProtokolAsgi:
     broadcaster = broadcaster_for(
         config["SQLALCHEMY_DATABASE_URI"],
         poll_interval=float(config["LIVE_POLL_SECONDS"]),
+        gather_interval=float(config["LIVE_GATHER_SECONDS"]),
         complete=event_completer(flask_app),
     )
     stream = create_stream_app(broadcaster, config)

@@ -77,9 +77,12 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     #: The live page (docs/live.md): how often each process looks for new events on
-    #: SQLite (PostgreSQL is notified), the keep-alive interval of a stream, and after how
-    #: long the server ends a stream (the browser reconnects where it left off).
+    #: SQLite (PostgreSQL is notified), and on PostgreSQL the least time between two reads
+    #: (the events notified meanwhile are read together), the keep-alive interval of a
+    #: stream, and after how long the server ends a stream (the browser reconnects where
+    #: it left off).
     LIVE_POLL_SECONDS = float(os.environ.get("PROTOKOL_LIVE_POLL_SECONDS", 0.2))
+    LIVE_GATHER_SECONDS = float(os.environ.get("PROTOKOL_LIVE_GATHER_SECONDS", 0.1))
     LIVE_KEEPALIVE_SECONDS = float(os.environ.get("PROTOKOL_LIVE_KEEPALIVE_SECONDS", 15))
     LIVE_STREAM_SECONDS = float(os.environ.get("PROTOKOL_LIVE_STREAM_SECONDS", 900))
     WTF_CSRF_TIME_LIMIT = None

@@ -436,6 +436,54 @@ def test_the_broadcaster_follows_event_ids_that_start_again(app, db, meeting):
     assert received == [1] and high > 1
 
 
+def test_the_broadcaster_reads_a_burst_of_events_together(app, db, meeting, monkeypatch):
+    """The first event after a quiet spell is read and sent at once; the events committed
+    within `gather_interval` of that read are read, completed and sent together, so of
+    one item's only the newest (each is a whole snapshot of its item)."""
+    from minutes.live_views import broadcaster
+
+    item_id = meeting.items[0].id
+    source = broadcaster()
+    monkeypatch.setattr(source, "gather_interval", 1.0)
+    monkeypatch.setattr(source, "poll_interval", 5.0)  # SQLite: only the wake-ups read
+    completions: list[int] = []
+    complete = source.complete
+
+    def counted(rows):
+        completions.append(len(rows))
+        return complete(rows)
+
+    monkeypatch.setattr(source, "complete", counted)
+    received: list[tuple[int, float]] = []
+
+    def deliver(message) -> None:
+        received.append((message.id, time.monotonic()))
+
+    source.subscribe(meeting.id, deliver)
+    time.sleep(1.2)  # quiet: the next event is read at once
+    record(db, db.session.get(AgendaItem, item_id), {"A": "for"})
+    committed = time.monotonic()
+    db.session.commit()
+    first = db.session.scalar(sa.select(sa.func.max(LiveEvent.id)))
+    deadline = time.monotonic() + 5
+    while not received and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [i for i, _ in received] == [first]
+    assert received[0][1] - committed < 0.8  # not held back for the gathering interval
+
+    for letter in ("B", "F", "Ø"):  # a burst right after that read
+        record(db, db.session.get(AgendaItem, item_id), {letter: "for"})
+        db.session.commit()
+    newest = db.session.scalar(sa.select(sa.func.max(LiveEvent.id)))
+    deadline = time.monotonic() + 5
+    while received[-1][0] < newest and time.monotonic() < deadline:
+        time.sleep(0.01)
+    source.unsubscribe(meeting.id, deliver)
+    assert [i for i, _ in received] == [first, newest]
+    assert newest == first + 3
+    assert completions == [1, 1]  # two reads; of the burst, the newest of the item
+
+
 def test_stream_status_and_parsing(client, db, factories):
     assert client.get("/meetings/999999/live/events").status_code == 404
     closed = factories.meeting(state=MeetingState.CLOSED)

@@ -16,7 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from meetings.models import AgendaItem, MeetingState, Party
+from minutes.broadcast import message_from_row
 from minutes.live import LiveEvent
+from minutes.live_stream import KEEPALIVE, RETRY, TICK, AsyncHub, event_stream
 from motions.models import MotionKind
 from protokol.asgi import create_asgi_app
 from votes.models import Position
@@ -195,3 +197,58 @@ def test_answers_for_meetings_without_a_stream(app, db, factories, meeting):
     run(app, serve(asgi, head))
     assert head.status == 200 and head.text == "" and head.ended
     assert head.headers[b"content-type"].startswith(b"text/event-stream")
+
+
+class QuietSource:
+    """The broadcaster as a stream sees it, with nothing in the table."""
+
+    def backlog(self, meeting_id: int, after: int) -> list:
+        return []
+
+    def subscribe(self, meeting_id: int, subscriber) -> None:
+        pass
+
+    def unsubscribe(self, meeting_id: int, subscriber) -> None:
+        pass
+
+
+def item_message(event_id: int):
+    payload = json.dumps({"item_id": 5, "html": {"da": f"<p>{event_id}</p>"}})
+    return message_from_row(event_id, 7, 5, "item", payload)
+
+
+def test_events_waiting_together_go_out_in_one_write():
+    """The events the broadcaster hands over in one go reach a viewer as one chunk (one
+    write to its connection), in order, without one it has already had; a keep-alive
+    goes out only when nothing else does."""
+    chunks: list[bytes] = []
+
+    async def main():
+        hub = AsyncHub(QuietSource(), asyncio.get_running_loop(), keepalive=60)
+        queue = hub.open(7)
+        stream = event_stream(hub, queue, 7, 0, "da", max_seconds=60)
+        chunks.append(await anext(stream))
+        for event_id in (1, 2, 3):
+            hub._dispatch(item_message(event_id))
+        chunks.append(await anext(stream))
+        for message in (item_message(2), item_message(4)):  # 2: already sent
+            hub._dispatch(message)
+        queue.put_nowait(TICK)
+        chunks.append(await anext(stream))
+        queue.put_nowait(TICK)
+        chunks.append(await anext(stream))
+        hub.stop(queue)
+        assert [chunk async for chunk in stream] == []
+        hub.close(7, queue)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result(timeout=10)
+
+    assert chunks[0] == RETRY
+    ids = [
+        [line for line in chunk.decode().splitlines() if line.startswith("id: ")]
+        for chunk in chunks[1:3]
+    ]
+    assert ids == [["id: 1", "id: 2", "id: 3"], ["id: 4"]]
+    assert KEEPALIVE not in chunks[2]  # the tick came with an event
+    assert chunks[3] == KEEPALIVE
