@@ -51,7 +51,7 @@ from meetings.services import seated_members
 from minutes.context import motion_context
 from minutes.styles import Style, StyleError, load_style
 from motions.models import Motion
-from protokol.audit import CHAIN_LOCK_KEY
+from protokol.audit import CHAIN_LOCK_KEY, hold_chain_lock
 from protokol.extensions import db
 from protokol.i18n import LANGUAGES
 from protokol.models import utcnow
@@ -298,9 +298,8 @@ def _write_events(session: Session) -> None:
         return
     connection = session.connection()
     is_postgres = connection.dialect.name == "postgresql"
-    if is_postgres:
-        # Orders event ids by commit: held until this transaction ends.
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    # Orders event ids by commit: held until this transaction ends (on PostgreSQL).
+    hold_chain_lock(session, connection)
     rows = [_state_row(meetings[mid]) for mid in sorted(states)]
     for mid in sorted(live):
         meeting = meetings[mid]

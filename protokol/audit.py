@@ -56,6 +56,29 @@ CHAINED_FIELDS = (
 CHAIN_LOCK_KEY = 0x70726F746F6B6F6C  # "protokol"
 
 
+#: `session.info` key: the transaction that holds the chain lock.
+_CHAIN_LOCKED = "audit_chain_locked_by"
+
+
+def hold_chain_lock(session: Session, connection: sa.Connection) -> None:
+    """On PostgreSQL, take the chain lock (`CHAIN_LOCK_KEY`) for the rest of the session's
+    transaction, unless it holds it already: one statement a transaction, whether it
+    writes audit entries, live events or both. Held means taken in the current
+    transaction or savepoint or one around it (a savepoint rolled back releases what it
+    took; a new transaction holds nothing)."""
+    if connection.dialect.name != "postgresql":
+        return
+    current = session.get_nested_transaction() or session.get_transaction()
+    held_by = session.info.get(_CHAIN_LOCKED)
+    transaction = current
+    while transaction is not None:
+        if transaction is held_by:
+            return
+        transaction = transaction.parent
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    session.info[_CHAIN_LOCKED] = current
+
+
 class AuditAction(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -264,11 +287,8 @@ def _record_changes(session: Session, _context: Any) -> None:
             rows.append(_entry(obj, AuditAction.DELETE, actor, _snapshot(obj), None))
     if rows:
         connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            # Held until the transaction ends: the next writer chains onto these entries.
-            connection.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
-            )
+        # Held until the transaction ends: the next writer chains onto these entries.
+        hold_chain_lock(session, connection)
         table = AuditEntry.__table__
         previous = (
             connection.execute(

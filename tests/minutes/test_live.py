@@ -484,6 +484,61 @@ def test_the_broadcaster_reads_a_burst_of_events_together(app, db, meeting, monk
     assert completions == [1, 1]  # two reads; of the burst, the newest of the item
 
 
+@pytest.fixture
+def postgresql(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the chain lock is PostgreSQL's (SQLite has one writer)")
+
+
+def chain_lock_is_free() -> bool:
+    """Whether another connection could take the chain lock now."""
+    from protokol.audit import CHAIN_LOCK_KEY
+    from protokol.extensions import db
+
+    with db.engine.connect() as other:
+        free = other.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+        ).scalar()
+        other.rollback()
+    return bool(free)
+
+
+def test_a_recording_takes_the_chain_lock_once(db, meeting, postgresql):
+    """The audit entries and the live event of one recording are ordered by one lock,
+    taken by one statement, and held until the commit."""
+    locks: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "pg_advisory_xact_lock" in statement:
+            locks.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        record(db, meeting.items[0], {"A": "for"})
+        db.session.flush()
+        assert not chain_lock_is_free()
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(locks) == 1
+    assert chain_lock_is_free()
+    assert [e.kind for e in events(db)][-1] == "item"
+
+
+def test_a_savepoint_rolled_back_gives_up_the_chain_lock(db, meeting, postgresql):
+    from protokol.audit import hold_chain_lock
+
+    with db.session.begin_nested() as savepoint:
+        hold_chain_lock(db.session(), db.session.connection())
+        assert not chain_lock_is_free()
+        savepoint.rollback()
+    assert chain_lock_is_free()  # PostgreSQL released it with the savepoint
+    hold_chain_lock(db.session(), db.session.connection())  # so it is taken again
+    assert not chain_lock_is_free()
+    db.session.rollback()
+    assert chain_lock_is_free()
+
+
 def test_stream_status_and_parsing(client, db, factories):
     assert client.get("/meetings/999999/live/events").status_code == 404
     closed = factories.meeting(state=MeetingState.CLOSED)
