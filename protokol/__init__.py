@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 
 from protokol.config import CONFIGS, CONTENT_SECURITY_POLICY, default_sqlite_uri
@@ -185,7 +186,16 @@ def _register_hooks(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # Read as stored now (`populate_existing`: even where the session holds a copy),
+        # with the bodies a secretary manages, which every console request checks: one
+        # statement, not a second one at the first check.
+        user = (
+            db.session.get(
+                User, int(user_id), options=[joinedload(User.bodies)], populate_existing=True
+            )
+            if user_id.isdigit()
+            else None
+        )
         return user if user is not None and user.is_active else None
 
     @app.before_request

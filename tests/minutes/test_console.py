@@ -280,6 +280,36 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
 # --------------------------------------------------------------------------- conflicts
 
 
+def test_recording_a_position_runs_a_bounded_number_of_statements(
+    db, client, factories, url, send, open_vote_id
+):
+    """The live console's most frequent write, counted: the user with the bodies they
+    manage, the vote with its motion, item and meeting, the party, the vote's positions,
+    the two updates, the audit chain's head and entries, the live event (and on
+    PostgreSQL the chain lock and the notification). A lost eager load fails here."""
+    party = factories.party("V").id
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    version = version_on(page(client, url), open_vote_id)
+    for n, position in enumerate(("for", "against")):
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            response = send(
+                f"/console/votes/{open_vote_id}/parties/{party}",
+                {"version": str(version + n), "position": position},
+            )
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        assert response.status_code == 303, response.text
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert len(statements) == (11 if postgresql else 9), statements
+    assert sum("FROM bodies" in s for s in statements) == 0  # loaded with the user
+
+
 def test_stale_version_is_409_and_shows_the_newer_state(
     db, app, client, factories, item, url, send, make_user, open_vote_id
 ):
