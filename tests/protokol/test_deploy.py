@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -47,6 +48,24 @@ def test_the_master_freezes_the_preloaded_objects_before_forking():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_master_compiles_every_template_before_the_first_fork(app):
+    from minutes.styles import available_styles, load_style
+
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    server = SimpleNamespace(app=SimpleNamespace(callable=app))
+    app.jinja_env.cache.clear()
+    style = load_style(available_styles()[0], app.config["PROTOKOL_STYLE_DIRS"])
+    style.env.cache.clear()
+    try:
+        settings["pre_fork"](server, None)
+    finally:
+        gc.unfreeze()
+    compiled = {name for _loader, name in app.jinja_env.cache}
+    assert set(app.jinja_env.list_templates()) <= compiled
+    assert "portal/meeting.html" in compiled
+    assert any(name.endswith(".j2") for _loader, name in style.env.cache)
 
 
 def test_the_loopback_rendering_replaces_every_production_address(tmp_path):
