@@ -292,6 +292,12 @@ class Broadcaster:
         if not self._fetch(conn):
             self._check_restart(conn)
 
+    def _gather_rest(self, read_at: float) -> float:
+        """Seconds to wait before the next read: what is left of `gather_interval` since
+        the last read at `read_at` (0 after a quiet spell), so that what commits in the
+        meantime is read together."""
+        return max(0.0, self.gather_interval - (time.monotonic() - read_at))
+
     def _poll(self) -> None:
         ticks = 0
         woken = False
@@ -299,8 +305,7 @@ class Broadcaster:
         with self.engine.connect() as conn:
             while not self._stopping.is_set():
                 if woken:
-                    rest = self.gather_interval - (time.monotonic() - read_at)
-                    if rest > 0:  # read a moment ago: gather what commits until then
+                    if rest := self._gather_rest(read_at):
                         self._stopping.wait(rest)
                     self._wake.clear()
                     self._catch_up(conn)
@@ -335,8 +340,7 @@ class Broadcaster:
                     notified = True
                 if notified:
                     quiet = 0
-                    rest = self.gather_interval - (time.monotonic() - read_at)
-                    if rest > 0:  # read a moment ago: gather what commits until then
+                    if rest := self._gather_rest(read_at):
                         for _ in listener.notifies(timeout=rest):
                             pass
                     self._catch_up(conn)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pypdf import PdfReader
 
@@ -36,8 +38,9 @@ def publish_correction(app, db, meeting_id: int) -> None:
     db.session.commit()
 
 
-def statements_of(db, client, path: str, **kwargs):
-    """GET `path` (asserting a 200): the SQL statements it ran, and the response."""
+@contextmanager
+def recorded_statements(db) -> Iterator[list[str]]:
+    """The SQL statements run on `db`'s engine inside the block, as a list filled in."""
     import sqlalchemy as sa
 
     statements: list[str] = []
@@ -47,8 +50,14 @@ def statements_of(db, client, path: str, **kwargs):
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        response = client.get(path, **kwargs)
+        yield statements
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements_of(db, client, path: str, **kwargs):
+    """GET `path` (asserting a 200): the SQL statements it ran, and the response."""
+    with recorded_statements(db) as statements:
+        response = client.get(path, **kwargs)
     assert response.status_code == 200
     return statements, response

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from meetings.models import AgendaItem, MeetingState
 from motions.models import Motion
 from protokol.audit import AuditAction, AuditEntry
+from tests.helpers import recorded_statements
 from votes.models import Decision, MemberVote, PartyVote, Vote
 
 BODY_ORDER = ("A", "B", "F", "Ø", "V", "O", "C")
@@ -288,22 +289,13 @@ def test_recording_a_position_runs_a_bounded_number_of_statements(
     the two updates, the audit chain's head and entries, the live event (and on
     PostgreSQL the chain lock and the notification). A lost eager load fails here."""
     party = factories.party("V").id
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
     version = version_on(page(client, url), open_vote_id)
     for n, position in enumerate(("for", "against")):
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(db) as statements:
             response = send(
                 f"/console/votes/{open_vote_id}/parties/{party}",
                 {"version": str(version + n), "position": position},
             )
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", record)
         assert response.status_code == 303, response.text
     postgresql = db.engine.dialect.name == "postgresql"
     assert len(statements) == (11 if postgresql else 9), statements
