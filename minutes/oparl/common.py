@@ -95,7 +95,12 @@ def parse_filter(name: str, raw: str) -> datetime:
             f"{name}: {raw!r} has no time zone offset; add one, such as +01:00 or Z"
             " (write + as %2B in a URL)."
         )
-    return value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00:00+00:01 is before year 1 in UTC
+        raise ApiError(
+            f"{name}: {raw!r} lies outside the years 1-9999 in UTC (Coordinated Universal Time)."
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -493,6 +493,9 @@ def test_the_meeting_lists_have_smaller_pages(client, db, factories):
         "modified_since=yesterday",
         "created_since=2020-01-01T00:00:00",
         "created_until=2020-13-01T00:00:00Z",
+        # Before year 1 and after 9999 once in UTC (found by the OpenAPI fuzzer)
+        "created_until=0001-01-01T00:00:00%2B00:01",
+        "modified_since=9999-12-31T23:59:59-00:01",
         "modified_since=2021-01-01T00:00:00Z&modified_until=2020-01-01T00:00:00Z",
         "page=0",
         "page=x",
