@@ -22,13 +22,6 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	@# CPython 3.11 with SQLAlchemy's compiled (Cython) extensions crashes with a corrupted
-	@# heap under ORM-heavy requests (docs/deploy.md, "Python"): there, SQLAlchemy is
-	@# reinstalled from its source without them (pure Python, as fast here).
-	@if $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
-	  version=$$($(BIN)/python -c 'import sqlalchemy; print(sqlalchemy.__version__)'); \
-	  DISABLE_SQLALCHEMY_CEXT=1 $(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	    --force-reinstall --no-deps --no-binary sqlalchemy "sqlalchemy==$$version"; fi
 	@touch $(STAMP)
 
 # The interface's message catalogues (protokol/translations/<lang>/LC_MESSAGES/messages.po).

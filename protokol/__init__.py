@@ -100,6 +100,10 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment in production")
 
+    from protokol import gc_guard
+
+    if gc_guard.wanted(str(app.config.get("GC_GUARD", "auto"))):
+        gc_guard.install()
     db.init_app(app)
     migrate.init_app(
         app,

@@ -85,6 +85,10 @@ class Config:
     LIVE_GATHER_SECONDS = float(os.environ.get("PROTOKOL_LIVE_GATHER_SECONDS", 0.1))
     LIVE_KEEPALIVE_SECONDS = float(os.environ.get("PROTOKOL_LIVE_KEEPALIVE_SECONDS", 15))
     LIVE_STREAM_SECONDS = float(os.environ.get("PROTOKOL_LIVE_STREAM_SECONDS", 900))
+    #: Where the cyclic garbage collector runs (`protokol.gc_guard`): "auto" (from a
+    #: thread of its own on CPython 3.11, whose collections inside allocations crash
+    #: ORM-heavy requests), "on" or "off".
+    GC_GUARD = os.environ.get("PROTOKOL_GC_GUARD", "auto")
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

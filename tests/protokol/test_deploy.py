@@ -8,7 +8,6 @@ import importlib.util
 import runpy
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -137,13 +136,3 @@ def test_behind_nginx_the_client_address_comes_from_the_proxy(
         environ_base={"REMOTE_ADDR": "127.0.0.1"},
     )
     assert response.text == expected
-
-
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="only CPython 3.11 is affected")
-def test_sqlalchemy_runs_without_its_compiled_extensions_on_python_3_11():
-    """On CPython 3.11 SQLAlchemy's Cython extensions corrupt the heap under ORM-heavy
-    requests (docs/deploy.md, Python): `make install` puts in SQLAlchemy without them."""
-    from sqlalchemy.util._has_cython import _all_cython_modules
-
-    compiled = [m.__name__ for m in _all_cython_modules() if m._is_compiled()]
-    assert compiled == []
