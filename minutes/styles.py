@@ -84,6 +84,10 @@ class Style:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # A process reads a style once (`load_style` is cached; docs/styles.md: restart
+            # after changing one): no file's modification time is checked on every render
+            # (a stat a template, some 600 for a page of ten OParl meetings).
+            auto_reload=False,
         )
         env.filters.update(short_date=short_date, long_date=long_date, join_and=join_and)
         self.env = env

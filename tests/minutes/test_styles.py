@@ -160,6 +160,17 @@ def test_configured_style_is_found_before_a_shipped_one_of_the_same_name(tmp_pat
     assert load_style("generic-da").title == "Generisk dansk stil (eksempel)"
 
 
+def test_a_loaded_style_does_not_read_its_templates_again(tmp_path):
+    """A process reads a style once (docs/styles.md: restart after changing one): a
+    template changed on disk after its first render is not picked up, and no file's
+    modification time is checked on every render."""
+    root = write_style(tmp_path, "fast", "", hello_txt_j2="Goddag {{ name }}")
+    style = load_style("fast", [str(root)])
+    assert style.render("hello.txt.j2", {"name": "Ø"}) == "Goddag Ø"
+    (root / "fast" / "hello.txt.j2").write_text("Farvel {{ name }}", encoding="utf-8")
+    assert style.render("hello.txt.j2", {"name": "Ø"}) == "Goddag Ø"
+
+
 def test_unknown_style_is_an_error():
     with pytest.raises(StyleError, match="no minutes style named 'findes-ikke'"):
         load_style("findes-ikke")
