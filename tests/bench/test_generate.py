@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bench.generate import load_meeting
@@ -106,3 +107,20 @@ def test_the_record_loads_through_the_lifecycle_into_a_valid_state(app, db):
         assert [m["vote"]["parties"] if m["vote"] else None for m in ours["motions"]] == [
             m["vote"]["parties"] if m["vote"] else None for m in theirs["motions"]
         ]
+
+
+def test_after_loading_into_postgresql_the_planner_statistics_are_current(app, db, factories):
+    """`bench.generate.analyze`: the load ends with ANALYZE, so the pages are measured
+    with the planner's statistics of the loaded record (docs/deploy.md, PostgreSQL)."""
+    from bench.generate import analyze
+
+    url = db.engine.url
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("ANALYZE after the load is for PostgreSQL")
+    factories.meeting()
+    db.session.commit()
+    analyze(url.render_as_string(hide_password=False))
+    analyzed = db.session.execute(
+        sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'meetings'")
+    ).scalar()
+    assert analyzed is not None
