@@ -25,6 +25,7 @@ starts its own collector thread.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 import threading
@@ -35,9 +36,15 @@ from dataclasses import dataclass
 #: crash's reproduction grew by 17 MB, at 5 ms by 8 MB (docs/deploy.md).
 INTERVAL = 0.005
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
+#: Held by the guard's thread while it collects, and by a forking thread (`_before_fork`).
+#: Re-entrant: a finalizer that forks from inside a collection does not wait for itself.
+_collecting = threading.RLock()
 _collector: _Collector | None = None
-_fork_hook_registered = False
+_was_enabled = True
+_fork_hooks_registered = False
 
 
 def needed() -> bool:
@@ -68,20 +75,25 @@ def due(
 ) -> tuple[int | None, Counts]:
     """The generation to collect now, and the counts after it, when `allocated` objects
     (`gc.get_count()[0]`: allocations less deallocations) have come since the last
-    collection. Automatic collection would have collected the youngest generation once for
-    every `thresholds[0]` of them, the middle one after `thresholds[1]` of those and the
-    oldest after `thresholds[2]` of the middle one's; the guard, looking only every few
-    milliseconds, collects the oldest generation any of those would have reached. (CPython
-    also puts off a full collection until the objects waiting for one are a quarter of
-    those it holds, which Python code cannot see; here the thresholds alone decide.)"""
+    collection. Automatic collection is triggered once for every `thresholds[0]` of them;
+    at a trigger it collects the oldest generation whose count is over its threshold —
+    the middle one after more than `thresholds[1]` collections of the youngest, the oldest
+    after more than `thresholds[2]` of the middle one — else the youngest (CPython 3.11's
+    `collect_generations`). The guard, looking only every few milliseconds, counts the
+    triggers that many objects would have made and collects the oldest generation any of
+    them would have reached. (CPython also puts off a full collection until the objects
+    waiting for one are a quarter of those it holds, which Python code cannot see; here
+    the thresholds alone decide.)"""
     first, second, third = thresholds
     if first <= 0 or allocated <= first:
         return None, counts
+    if counts.middle > third:
+        return 2, Counts()
     young = counts.young + allocated // first
-    if young <= second:
+    if young <= second + 1:
         return 0, Counts(young, counts.middle)
-    middle = counts.middle + young // (second + 1)
-    if middle <= third:
+    middle = counts.middle + max(1, young // (second + 2))
+    if middle <= third + 1:
         return 1, Counts(0, middle)
     return 2, Counts()
 
@@ -95,30 +107,46 @@ class _Collector(threading.Thread):
 
     def run(self) -> None:
         counts = Counts()
-        while not self.stopped.wait(self.interval):
-            generation, counts = due(gc.get_count()[0], counts, gc.get_threshold())
-            if generation is not None:
-                gc.collect(generation)
-                self.collections[generation] += 1
+        try:
+            while not self.stopped.wait(self.interval):
+                generation, counts = due(gc.get_count()[0], counts, gc.get_threshold())
+                if generation is not None:
+                    with _collecting:
+                        gc.collect(generation)
+                    self.collections[generation] += 1
+        finally:
+            if not self.stopped.is_set():  # never leave a process without collections
+                gc.enable()
+                log.error("the garbage collector's thread stopped; automatic collection is on")
 
 
 def install(interval: float = INTERVAL) -> None:
     """Switch automatic collection off and collect from the guard's thread instead, in
     this process and in every process forked from it. Idempotent."""
-    global _collector, _fork_hook_registered
+    global _was_enabled
     with _lock:
         if _collector is not None and _collector.is_alive():
             return
-        gc.disable()
-        _collector = _Collector(interval)
-        _collector.start()
-        if not _fork_hook_registered:
-            os.register_at_fork(after_in_child=_restart_in_child)
-            _fork_hook_registered = True
+        _was_enabled = gc.isenabled()
+        _start(interval)
+
+
+def _start(interval: float) -> None:
+    global _collector, _fork_hooks_registered
+    gc.disable()
+    _collector = _Collector(interval)
+    _collector.start()
+    if not _fork_hooks_registered:
+        os.register_at_fork(
+            before=_before_fork,
+            after_in_parent=_after_fork_in_parent,
+            after_in_child=_restart_in_child,
+        )
+        _fork_hooks_registered = True
 
 
 def uninstall() -> None:
-    """Stop the guard's thread and switch automatic collection back on."""
+    """Stop the guard's thread; automatic collection is as it was before `install`."""
     global _collector
     with _lock:
         collector, _collector = _collector, None
@@ -126,7 +154,8 @@ def uninstall() -> None:
         collector.stopped.set()
         if collector is not threading.current_thread():
             collector.join()
-    gc.enable()
+        if _was_enabled:
+            gc.enable()
 
 
 def is_installed() -> bool:
@@ -138,11 +167,23 @@ def collections() -> list[int]:
     return list(_collector.collections) if _collector is not None else [0, 0, 0]
 
 
+def _before_fork() -> None:
+    """No fork while the guard's thread is inside a collection (a finalizer it runs may
+    let the forking thread go on): the child would inherit CPython's flag that a
+    collection is under way, and never collect."""
+    _collecting.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _collecting.release()
+
+
 def _restart_in_child() -> None:
     """After a fork only the forking thread exists: start the child's own collector."""
-    global _collector, _lock
+    global _collector, _lock, _collecting
     _lock = threading.Lock()
+    _collecting = threading.RLock()
     if _collector is None:
         return
     interval, _collector = _collector.interval, None
-    install(interval)
+    _start(interval)

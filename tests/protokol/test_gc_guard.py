@@ -56,18 +56,50 @@ Counts = gc_guard.Counts
         (0, Counts(), None, Counts()),
         (700, Counts(3, 2), None, Counts(3, 2)),
         (701, Counts(), 0, Counts(1, 0)),
-        # ten times the threshold at once: what ten collections of the youngest would count
+        # ten times the threshold at once: what ten triggers would count
         (7_000, Counts(), 0, Counts(10, 0)),
-        (701, Counts(10, 0), 1, Counts(0, 1)),
-        (7_700, Counts(0, 4), 1, Counts(0, 5)),
-        (701, Counts(10, 10), 2, Counts()),
-        (700 * 11 * 11, Counts(), 2, Counts()),
+        # CPython collects the middle generation once its count is over 10, not at 10
+        (701, Counts(10, 0), 0, Counts(11, 0)),
+        (701, Counts(11, 0), 1, Counts(0, 1)),
+        (8_400, Counts(0, 4), 1, Counts(0, 5)),
+        (701, Counts(11, 10), 1, Counts(0, 11)),
+        (701, Counts(0, 11), 2, Counts()),
+        (700 * 12 * 12, Counts(), 2, Counts()),
     ],
 )
 def test_it_collects_the_generation_automatic_collection_would_have_reached(
     allocated, before, generation, after
 ):
     assert gc_guard.due(allocated, before, (700, 10, 10)) == (generation, after)
+
+
+def _cpython_3_11(triggers: int, thresholds: tuple[int, int, int]) -> list[int]:
+    """The generations CPython 3.11's `collect_generations` collects at each trigger (its
+    thresholds only)."""
+    _, second, third = thresholds
+    middle_count = oldest_count = 0
+    collected = []
+    for _ in range(triggers):
+        if oldest_count > third:
+            collected.append(2)
+            middle_count = oldest_count = 0
+        elif middle_count > second:
+            collected.append(1)
+            middle_count, oldest_count = 0, oldest_count + 1
+        else:
+            collected.append(0)
+            middle_count += 1
+    return collected
+
+
+@pytest.mark.parametrize("thresholds", [(700, 10, 10), (100, 3, 5), (10, 1, 1)])
+def test_trigger_by_trigger_it_collects_as_cpython_does(thresholds):
+    counts, collected = Counts(), []
+    for _ in range(2_000):
+        generation, counts = gc_guard.due(thresholds[0] + 1, counts, thresholds)
+        collected.append(generation)
+    assert collected == _cpython_3_11(2_000, thresholds)
+    assert collected.count(2) > 0
 
 
 def test_a_threshold_of_zero_never_collects():
@@ -101,6 +133,28 @@ def test_the_thread_collects_cyclic_garbage_with_automatic_collection_off(guard)
     assert collected.wait(5), "the guard's thread never collected the cycle"
     assert sum(guard.collections()) > 0
     del kept
+
+
+def test_no_collection_runs_in_the_thread_that_allocates(guard):
+    """The point of it: collections start on the guard's thread, never inside an
+    allocation of the thread doing the work."""
+    started_on: list[str] = []
+
+    def note(phase: str, _info: dict) -> None:
+        if phase == "start":
+            started_on.append(threading.current_thread().name)
+
+    gc.callbacks.append(note)
+    try:
+        deadline = threading.Event()
+        threading.Timer(0.5, deadline.set).start()
+        while not deadline.is_set():
+            for _ in range(1_000):
+                _cycle_with_finalizer(threading.Event())
+    finally:
+        gc.callbacks.remove(note)
+    assert started_on, "no collection at all"
+    assert set(started_on) == {"protokol-gc"}
 
 
 def test_uninstalling_switches_automatic_collection_back_on():
