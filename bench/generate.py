@@ -21,7 +21,8 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,29 +263,32 @@ def export(seed: int, scale: float, out: Path) -> Iterable[Path]:
 DATABASE_SETTINGS = {"random_page_cost": "1.1", "work_mem": "16MB"}
 
 
-def apply_database_settings(database_url: str) -> None:
-    """`ALTER DATABASE ... SET` each of `DATABASE_SETTINGS` (new connections use them)."""
+@contextmanager
+def _autocommit(database_url: str) -> Iterator[sa.Connection]:
+    """A connection outside any transaction (ALTER DATABASE, ANALYZE), on its own engine."""
     engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            name = conn.exec_driver_sql("SELECT current_database()").scalar()
-            quoted = conn.dialect.identifier_preparer.quote(name)
-            for setting, value in DATABASE_SETTINGS.items():
-                conn.exec_driver_sql(f"ALTER DATABASE {quoted} SET {setting} = '{value}'")
+            yield conn
     finally:
         engine.dispose()
+
+
+def apply_database_settings(database_url: str) -> None:
+    """`ALTER DATABASE ... SET` each of `DATABASE_SETTINGS` (new connections use them)."""
+    with _autocommit(database_url) as conn:
+        name = conn.exec_driver_sql("SELECT current_database()").scalar()
+        quoted = conn.dialect.identifier_preparer.quote(name)
+        for setting, value in DATABASE_SETTINGS.items():
+            conn.exec_driver_sql(f"ALTER DATABASE {quoted} SET {setting} = '{value}'")
 
 
 def analyze(database_url: str) -> None:
     """Bring PostgreSQL's planner statistics up to date after the load (`ANALYZE`): until
     autovacuum gets there, the search of a common word took 135 ms (p95) on the freshly
     loaded record and 62 ms after it (3 December)."""
-    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    finally:
-        engine.dispose()
+    with _autocommit(database_url) as conn:
+        conn.exec_driver_sql("ANALYZE")
 
 
 @click.command()
@@ -332,16 +336,21 @@ def main(seed, scale, database_url, files_dir, workers, export_dir, if_loaded) -
     if files_dir is None:
         kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
         files_dir = OUT / f"files-{kind}"
-    if database_url.startswith("postgresql"):
+    is_postgresql = database_url.startswith("postgresql")
+    if is_postgresql:
         apply_database_settings(database_url)
     if if_loaded and meeting_count(database_url) > 0:
         click.echo("the database already holds meetings; not loading it again")
-        if database_url.startswith("postgresql"):
-            analyze(database_url)
-        return
-    report = load(database_url, files_dir, seed=seed, scale=scale, workers=workers)
-    if database_url.startswith("postgresql"):
+    else:
+        _load_and_report(database_url, files_dir, seed, scale, workers)
+    if is_postgresql:
         analyze(database_url)
+
+
+def _load_and_report(
+    database_url: str, files_dir: str | os.PathLike, seed: int, scale: float, workers: int
+) -> None:
+    report = load(database_url, files_dir, seed=seed, scale=scale, workers=workers)
     minutes, seconds = divmod(round(report.seconds), 60)
     click.echo(
         f"loaded {report.meetings} meetings (seed {seed}, scale {scale}) into"
