@@ -444,7 +444,7 @@ def test_the_broadcaster_reads_a_burst_of_events_together(app, db, meeting, monk
 
     item_id = meeting.items[0].id
     source = broadcaster()
-    monkeypatch.setattr(source, "gather_interval", 1.0)
+    monkeypatch.setattr(source, "gather_interval", 1.5)
     monkeypatch.setattr(source, "poll_interval", 5.0)  # SQLite: only the wake-ups read
     completions: list[int] = []
     complete = source.complete
@@ -460,16 +460,25 @@ def test_the_broadcaster_reads_a_burst_of_events_together(app, db, meeting, monk
         received.append((message.id, time.monotonic()))
 
     source.subscribe(meeting.id, deliver)
-    time.sleep(1.2)  # quiet: the next event is read at once
+    time.sleep(2.0)  # quiet for longer than the gathering interval
+    waits: list[float] = []  # what the thread waited before each read from now on
+    gather_rest = source._gather_rest
+
+    def measured(read_at: float) -> float:
+        waits.append(gather_rest(read_at))
+        return waits[-1]
+
+    monkeypatch.setattr(source, "_gather_rest", measured)
     record(db, db.session.get(AgendaItem, item_id), {"A": "for"})
-    committed = time.monotonic()
     db.session.commit()
+    committed = time.monotonic()
     first = db.session.scalar(sa.select(sa.func.max(LiveEvent.id)))
     deadline = time.monotonic() + 5
     while not received and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [i for i, _ in received] == [first]
-    assert received[0][1] - committed < 0.8  # not held back for the gathering interval
+    assert waits[0] == 0.0  # after a quiet spell the event is read at once
+    assert received[0][1] - committed < 1.0  # not held back for the 1.5 s of gathering
 
     for letter in ("B", "F", "Ø"):  # a burst right after that read
         record(db, db.session.get(AgendaItem, item_id), {letter: "for"})
@@ -480,6 +489,7 @@ def test_the_broadcaster_reads_a_burst_of_events_together(app, db, meeting, monk
         time.sleep(0.01)
     source.unsubscribe(meeting.id, deliver)
     assert [i for i, _ in received] == [first, newest]
+    assert waits[1] > 0.0  # the burst waited for the rest of the gathering interval
     assert newest == first + 3
     assert completions == [1, 1]  # two reads; of the burst, the newest of the item
 
