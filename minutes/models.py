@@ -229,6 +229,30 @@ class PublishedItemMinutes(db.Model):
     published_minutes: Mapped[PublishedMinutes] = relationship()
 
 
+class OparlDocument(db.Model):
+    """An open-data object that embeds a meeting's record (a meeting, an agenda item) as
+    the JSON text the API serves at one address, stored by `flask oparl store` so that a
+    list page no process has cached is read, not built (`minutes/oparl/store.py`).
+    Derived from the record, never part of it: served only while `key` is still the
+    object's key, and made again by the next `flask oparl store` once it is not."""
+
+    __tablename__ = "oparl_documents"
+    __table_args__ = (sa.UniqueConstraint("kind", "base_url", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "meeting" or "agendaItem" (`minutes.oparl.queries.Source.cache_kind`).
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    #: The address the object's URLs begin with ("https://protokol.example.dk/").
+    base_url: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    #: The meeting's or the agenda item's id.
+    object_id: Mapped[int] = mapped_column(nullable=False)
+    #: What the text was made from: the object's `modified`, its meeting's and the general
+    #: audit heads, and the fingerprint of the code and settings that make the text.
+    key: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    stored_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+
+
 class Notification(db.Model):
     """A message to a user in the app (a remark returned or edited, a confirmation asked)."""
 

@@ -53,8 +53,10 @@ def warm_up(app: Flask) -> int:
     (deploy/gunicorn.conf.py), which then share the compiled templates; a new worker's
     first pages took 57-115 ms each without it, 16-50 ms with it (docs/deploy.md).
     Returns how many templates were compiled."""
+    from minutes.oparl.store import fingerprint
     from minutes.styles import available_styles, load_style
 
+    fingerprint(app)  # the key of the open-data lists' stored texts: read once, shared
     names = app.jinja_env.list_templates()
     for name in names:
         app.jinja_env.get_template(name)

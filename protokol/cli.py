@@ -26,6 +26,7 @@ minutes_cli = AppGroup("minutes", help="Render the minutes (beslutningsprotokol)
 search_cli = AppGroup("search", help="The full-text search index of the published minutes.")
 audit_cli = AppGroup("audit", help="The audit trail of the record.")
 backup_cli = AppGroup("backup", help="Back up and restore the database with its stored files.")
+oparl_cli = AppGroup("oparl", help="The open-data API's stored meetings and agenda items.")
 
 
 def _style_dirs() -> tuple[str, ...]:
@@ -424,6 +425,37 @@ def search_reindex_command() -> None:
     click.echo(f"Indexed {documents} document(s) of {meetings} published meeting(s).")
 
 
+@oparl_cli.command("store")
+@click.option(
+    "--base-url",
+    default=None,
+    help="The address the API is served at, as its objects' URLs begin"
+    " (default: the PROTOKOL_PUBLIC_URL setting).",
+)
+def oparl_store_command(base_url: str | None) -> None:
+    """Store the JSON text of every meeting and agenda item whose stored text is missing
+    or out of date, so that the open-data lists read them instead of building them."""
+    from urllib.parse import urlsplit
+
+    from minutes.oparl.store import refresh
+
+    base_url = base_url or current_app.config.get("PROTOKOL_PUBLIC_URL") or ""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise click.UsageError(
+            "give the address the API is served at, such as https://protokol.example.dk/"
+            " (--base-url, or the PROTOKOL_PUBLIC_URL setting)"
+        )
+    base_url = base_url.rstrip("/") + "/"
+    report = refresh(current_app._get_current_object(), base_url)  # type: ignore[attr-defined]
+    names = {"meeting": "meeting(s)", "agendaItem": "agenda item(s)"}
+    for kind, name in names.items():
+        click.echo(
+            f"{name}: {report.stored[kind]} stored, {report.current[kind]} already current,"
+            f" {report.removed[kind]} removed ({base_url})"
+        )
+
+
 @audit_cli.command("verify")
 def audit_verify_command() -> None:
     """Check the audit trail's hash chain; report the first broken link (exit status 1)."""
@@ -507,3 +539,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(oparl_cli)

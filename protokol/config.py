@@ -62,6 +62,9 @@ class Config:
     #: The open-data API's cache of serialised meetings and agenda items, per process, in
     #: bytes of JSON text (minutes/oparl/cache.py; 0 turns it off).
     OPARL_CACHE_BYTES = int(os.environ.get("PROTOKOL_OPARL_CACHE_BYTES", 16 * 1024 * 1024))
+    #: The address the app is served at ("https://protokol.example.dk/"): the open-data
+    #: objects `flask oparl store` stores hold URLs that begin with it (docs/deploy.md).
+    PROTOKOL_PUBLIC_URL = os.environ.get("PROTOKOL_PUBLIC_URL", "")
     #: The cache of the public meeting and item pages as anonymous visitors get them, per
     #: process, in bytes of HTML (minutes/page_cache.py; 0 turns it off).
     PAGE_CACHE_BYTES = int(os.environ.get("PROTOKOL_PAGE_CACHE_BYTES", 8 * 1024 * 1024))

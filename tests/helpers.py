@@ -19,6 +19,23 @@ def pdf_text(data: bytes) -> str:
     return normalise(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
 
 
+def published_meeting(factories, starts_at, **meeting):
+    """A published meeting of two items ("Punkt 1", "Punkt 2" and `starts_at`'s day),
+    each with an amendment by A voted on (A for, B against), a decision and a remark by B;
+    not committed."""
+    from meetings.models import MeetingState
+    from motions.models import MotionKind
+
+    published = factories.meeting(starts_at=starts_at, state=MeetingState.PUBLISHED, **meeting)
+    for number in (1, 2):
+        item = factories.item(published, number, title=f"Punkt {number} den {starts_at.day}.")
+        motion = factories.motion(item, MotionKind.AMENDMENT, party="A", text="Forslag.")
+        factories.vote(motion, {"A": "for", "B": "against"})
+        factories.decision(item, "approved")
+        factories.remark(item, "Bemærkning.", party="B")
+    return published
+
+
 def publish_correction(app, db, meeting_id: int) -> None:
     """Add a correction to the published minutes of `meeting_id` and commit: a new frozen
     version of the meeting's PDF (and its items')."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def dumps(data: Any) -> str:
+    """The API's JSON text: UTF-8 as it is, no spaces."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def stamp(value: datetime | None) -> str | None:

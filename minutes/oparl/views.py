@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -16,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from meetings.models import AgendaItem, Body, Meeting
 from meetings.visibility import minutes_public_clause
 from minutes.cache import ObjectCache, audit_heads
-from minutes.oparl import queries
+from minutes.oparl import queries, store
 from minutes.oparl.cache import OBJECT_CACHE
 from minutes.oparl.common import (
     MEETING_LIMIT,
@@ -28,6 +29,7 @@ from minutes.oparl.common import (
     pagination,
     stamp,
 )
+from minutes.oparl.common import dumps as _dumps
 from minutes.oparl.popolo import summarize, vote_event
 from minutes.oparl.queries import Source
 from minutes.oparl.serializers import BODY_KEY, Serializer, tombstone_ids
@@ -56,10 +58,6 @@ PREFIX = "/oparl/v1"
 @bp.record_once
 def _object_cache_of_the_app(state) -> None:
     state.app.extensions[OBJECT_CACHE] = ObjectCache(int(state.app.config["OPARL_CACHE_BYTES"]))
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -113,20 +111,28 @@ def _list(data: list[str], total: int, query: ListQuery) -> Response:
 
 
 def _texts(source: Source, query: ListQuery, offset: int, limit: int) -> list[str]:
-    """The JSON texts of a page of `source`; of a cached source, from the cache where the
-    key (`minutes.oparl.cache`) is unchanged, so only changed objects are loaded."""
+    """The JSON texts of a page of `source`; of a cached source, from the process's cache
+    where the key (`minutes.oparl.cache`) is unchanged, then from the stored texts
+    (`minutes.oparl.store`) whose key is, so only changed objects are loaded."""
     assert source.serialize is not None
     if source.meeting_key is None:
         return [_dumps(o) for o in source.serialize(source.rows(query, offset, limit))]
     keys = source.keys(query, offset, limit)
     general, heads = audit_heads(meeting_id for _, meeting_id, _ in keys)
     cache: ObjectCache = current_app.extensions[OBJECT_CACHE]
-    host = request.host_url
-    wanted = {
-        object_id: (source.cache_kind, object_id, modified, heads[meeting_id], general, host)
+    base_url = request.url_root
+    print_ = store.fingerprint(current_app)
+    kind = source.cache_kind
+    stored_keys = {
+        object_id: store.key_of(modified, heads[meeting_id], general, print_)
         for object_id, meeting_id, modified in keys
     }
+    wanted = {i: (kind, i, base_url, key) for i, key in stored_keys.items()}
     texts = {object_id: cache.get(key) for object_id, key in wanted.items()}
+    missing = {i: stored_keys[i] for i, text in texts.items() if text is None}
+    for object_id, text in store.read(kind, base_url, missing).items():
+        texts[object_id] = text
+        cache.put(wanted[object_id], text)
     missing = [object_id for object_id, text in texts.items() if text is None]
     if missing:
         rows = source.rows_by_id(missing)
@@ -192,11 +198,7 @@ MEETING_PAGES = {"default_limit": MEETING_LIMIT, "most": MEETING_MAX_LIMIT}
 
 
 def _meetings_page(serializer: Serializer) -> Any:
-    def serialize(rows: list[Any]) -> list[dict[str, Any]]:
-        serializer.prefetch_minutes(m.id for m, _, _ in rows)
-        return [serializer.meeting(m, c, mod) for m, c, mod in rows]
-
-    return serialize
+    return partial(store.serialize, "meeting", serializer)
 
 
 def _minutes_files_page(serializer: Serializer) -> Any:
@@ -307,7 +309,8 @@ def body_agenda_items(body_key: int) -> Response:
     """Roles: everyone. The items of public agendas."""
     _check_body(body_key)
     s = _serializer()
-    return _paged([_with(queries.agenda_items(), _each(s.agenda_item))], "agendaItem", s)
+    source = _with(queries.agenda_items(), partial(store.serialize, "agendaItem", s))
+    return _paged([source], "agendaItem", s)
 
 
 @bp.get(f"{PREFIX}/body/<int:body_key>/paper")

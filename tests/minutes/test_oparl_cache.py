@@ -14,8 +14,7 @@ from meetings.admin_services import update_party
 from meetings.models import MeetingState, Party
 from minutes.cache import ObjectCache, audit_heads
 from minutes.oparl.cache import OBJECT_CACHE
-from motions.models import MotionKind
-from tests.helpers import publish_correction, statements_of
+from tests.helpers import publish_correction, published_meeting, statements_of
 
 LISTS = ["/oparl/v1/body/1/meeting", "/oparl/v1/body/1/agendaItem"]
 
@@ -23,13 +22,7 @@ LISTS = ["/oparl/v1/body/1/meeting", "/oparl/v1/body/1/agendaItem"]
 @pytest.fixture
 def published(db, factories):
     """A published meeting of two items, each with a vote and a remark by B."""
-    meeting = factories.meeting(starts_at=datetime(2011, 3, 7, 15, 0), state=MeetingState.PUBLISHED)
-    for number in (1, 2):
-        item = factories.item(meeting, number, title=f"Punkt {number}")
-        motion = factories.motion(item, MotionKind.AMENDMENT, party="A", text="Forslag.")
-        factories.vote(motion, {"A": "for", "B": "against"})
-        factories.decision(item, "approved")
-        factories.remark(item, "Bemærkning.", party="B")
+    meeting = published_meeting(factories, datetime(2011, 3, 7, 15, 0))
     db.session.commit()
     return meeting
 
