@@ -104,8 +104,9 @@ class Party(Audited, TimestampMixin, db.Model):
         return f"<Party {self.letter}>"
 
 
-class BodyParty(db.Model):
-    """A party's place in a body's listing order."""
+class BodyParty(Audited, db.Model):
+    """A party's place in a body's listing order (audited: the minutes, the pages and the
+    open data list parties in it, and their caches are keyed on the audit trail)."""
 
     __tablename__ = "body_parties"
 

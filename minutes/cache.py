@@ -78,30 +78,36 @@ def _newest_outside_any_meeting() -> sa.ScalarSelect:
     )
 
 
-def audit_heads(meeting_ids: Iterable[int]) -> tuple[int, dict[int, int]]:
-    """The id of the newest audit entry outside any meeting, and of each meeting's
-    newest entry (0 where there is none): one statement, each head one step down the
-    index by meeting and id (a `max(id)` over an `IN` list, or over `meeting_id IS NULL`
-    without the ordering, scans instead)."""
+def audit_heads(meeting_ids: Iterable[int]) -> tuple[int, dict[int, tuple[int, int]]]:
+    """The id of the newest audit entry outside any meeting, and of each meeting its
+    newest entry's and its newest frozen minutes version's (0 where there is none; a
+    correction adds a version and no audit entry): one statement, each head one step down
+    an index (a `max(id)` over an `IN` list, or over `meeting_id IS NULL` without the
+    ordering, scans instead)."""
     ids = sorted(set(meeting_ids))
     entry = aliased(AuditEntry)
     newest = (
         sa.select(sa.func.max(entry.id)).where(entry.meeting_id == Meeting.id).scalar_subquery()
     )
+    minutes = (
+        sa.select(sa.func.max(PublishedMinutes.id))
+        .where(PublishedMinutes.meeting_id == Meeting.id)
+        .scalar_subquery()
+    )
     outside = _newest_outside_any_meeting()
     rows = db.session.execute(
         sa.union_all(
-            sa.select(sa.null(), outside),
-            sa.select(Meeting.id, newest).where(Meeting.id.in_(ids)),
+            sa.select(sa.null(), outside, sa.null()),
+            sa.select(Meeting.id, newest, minutes).where(Meeting.id.in_(ids)),
         )
     ).all()
-    heads = dict.fromkeys(ids, 0)
+    heads = dict.fromkeys(ids, (0, 0))
     general = 0
-    for meeting_id, head in rows:
+    for meeting_id, head, version in rows:
         if meeting_id is None:
             general = head or 0
         else:
-            heads[meeting_id] = head or 0
+            heads[meeting_id] = (head or 0, version or 0)
     return general, heads
 
 

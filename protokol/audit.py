@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -87,6 +87,10 @@ class AuditAction(enum.StrEnum):
 
 class Audited:
     """Mixin for models whose rows are part of the official record."""
+
+    #: Columns of the model that are bookkeeping, not record content, besides
+    #: `IGNORED_COLUMNS`: a change of only these writes no entry.
+    audit_ignored: ClassVar[frozenset[str]] = frozenset()
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         """(meeting id, agenda item id) the row belongs to, for the per-item history and
@@ -226,7 +230,8 @@ def _json(value: Any) -> Any:
 
 
 def _columns(obj: Any) -> list[str]:
-    return [c.key for c in sa.inspect(obj).mapper.column_attrs if c.key not in IGNORED_COLUMNS]
+    ignored = IGNORED_COLUMNS | obj.audit_ignored
+    return [c.key for c in sa.inspect(obj).mapper.column_attrs if c.key not in ignored]
 
 
 def _value(key: str, value: Any) -> Any:

@@ -40,6 +40,10 @@ DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 FILE_FOLDERS = ("attachments", "minutes")
 #: Tables whose rows make a database "not empty" for a restore.
 RECORD_TABLES = ("meetings", "users", "bodies")
+#: Tables derived from the record and rebuilt from it (`flask oparl store`): emptied after
+#: a restore, so that nothing made from another state of the record is served. PostgreSQL
+#: keeps, under `--replace`, a table the backup does not hold.
+DERIVED_TABLES = ("oparl_documents",)
 
 
 class BackupError(Exception):
@@ -301,6 +305,12 @@ def restore_backup(
                  "--single-transaction", "--exit-on-error", *args, str(database_file)],
                 env,
             )  # fmt: skip
+        engine.dispose()
+        with engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            for table in DERIVED_TABLES:
+                if inspector.has_table(table):
+                    conn.execute(sa.text(f"DELETE FROM {table}"))
         engine.dispose()
         for name, path in files.items():
             folder, _, base = name.rpartition("/")

@@ -425,6 +425,28 @@ def search_reindex_command() -> None:
     click.echo(f"Indexed {documents} document(s) of {meetings} published meeting(s).")
 
 
+def public_base_url(raw: str) -> str | None:
+    """`raw` as the root address requests come in at ("https://protokol.example.dk/", as
+    Werkzeug's `url_root`: scheme and host in lower case, no default port, a slash at the
+    end), or None when it is not one (another scheme, no host, user, query, fragment,
+    spaces, longer than a stored text's address)."""
+    from urllib.parse import urlsplit
+
+    if not raw or len(raw) > 280 or any(c.isspace() or c in "?#@\\" for c in raw):
+        return None
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    host = host if port in (None, default) else f"{host}:{port}"
+    return f"{parts.scheme}://{host}{parts.path.rstrip('/')}/"
+
+
 @oparl_cli.command("store")
 @click.option(
     "--base-url",
@@ -435,18 +457,15 @@ def search_reindex_command() -> None:
 def oparl_store_command(base_url: str | None) -> None:
     """Store the JSON text of every meeting and agenda item whose stored text is missing
     or out of date, so that the open-data lists read them instead of building them."""
-    from urllib.parse import urlsplit
-
     from minutes.oparl.store import refresh
 
-    base_url = base_url or current_app.config.get("PROTOKOL_PUBLIC_URL") or ""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+    base_url = public_base_url(base_url or current_app.config.get("PROTOKOL_PUBLIC_URL") or "")
+    if base_url is None:
         raise click.UsageError(
             "give the address the API is served at, such as https://protokol.example.dk/"
-            " (--base-url, or the PROTOKOL_PUBLIC_URL setting)"
+            " (--base-url, or the PROTOKOL_PUBLIC_URL setting): http or https, a host name,"
+            " a port and a path if need be, nothing else"
         )
-    base_url = base_url.rstrip("/") + "/"
     report = refresh(current_app._get_current_object(), base_url)  # type: ignore[attr-defined]
     names = {"meeting": "meeting(s)", "agendaItem": "agenda item(s)"}
     for kind, name in names.items():

@@ -7,8 +7,9 @@ missing or out of date, for one address (the objects hold absolute URLs), in bat
 one transaction each, and removes the texts of objects the lists no longer show; run it
 after each deploy and then every few minutes (docs/deploy.md). The lists read a stored
 text only while its key is still the object's key: the object's `modified` stamp, the
-newest audit entry of its meeting and outside any meeting (the per-process cache's key,
-`minutes/oparl/cache.py`), and a fingerprint of the code and settings that make the text.
+newest audit entry and frozen minutes version of its meeting, the newest audit entry
+outside any meeting (the per-process cache's key, `minutes/oparl/cache.py`), and a
+fingerprint of the code, libraries, styles and settings that make the text.
 Anything else, including whatever changed since the last `store`, is built as before
 and kept in the process's cache. A list request never writes.
 """
@@ -16,8 +17,10 @@ and kept in the process's cache. A list request never writes.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,18 @@ SETTINGS = (
     "PROTOKOL_OPEN_DATA_LICENSE",
     "PROTOKOL_TERM_ANCHOR_YEAR",
 )
+#: The libraries whose versions can change a text: they build URLs, render the styles'
+#: decisions, format numbers and times.
+DISTRIBUTIONS = (
+    "Flask",
+    "Werkzeug",
+    "Jinja2",
+    "MarkupSafe",
+    "Babel",
+    "Flask-Babel",
+    "SQLAlchemy",
+    "tzdata",
+)
 #: Objects made, and stored, in one transaction.
 BATCH = 100
 
@@ -66,34 +81,58 @@ def _files(root: Path, pattern: str) -> Iterator[Path]:
     return (p for p in sorted(root.rglob(pattern)) if p.is_file())
 
 
-def fingerprint(app: Flask) -> str:
-    """A digest of what makes the texts besides the record: the code of the project's
-    packages, the minutes styles' files (a decision's text is a style's) and the
-    serializer's settings. Computed once per process (a process reads its code and its
-    styles once); a deploy that changes any of them makes every stored text out of date."""
-    cached = app.extensions.get(FINGERPRINT)
-    if cached is not None:
-        return cached
-    digest = hashlib.sha256()
-    root = Path(__file__).resolve().parents[2]
-    folders = [(package, root / package, "*.py") for package in PACKAGES]
-    styles = [SHIPPED_STYLES_DIR, *map(Path, app.config["PROTOKOL_STYLE_DIRS"])]
-    folders += [(f"styles {n}", folder, "*") for n, folder in enumerate(styles) if folder.is_dir()]
+def _digest(digest: Any, folders: Iterable[tuple[str, Path, str]]) -> None:
     for label, folder, pattern in folders:
         # Paths within their folder: machines that install the same release, or keep the
         # same styles, in other places share one fingerprint.
         for path in _files(folder, pattern):
             digest.update(f"{label}/{path.relative_to(folder)}\0".encode())
             digest.update(path.read_bytes() + b"\0")
+
+
+def _code_digest() -> str:
+    """The code that makes the texts: the project's packages, the versions of what renders
+    and stamps them, and Python's. Read when this module is imported, right after the
+    code it names, so that a deploy under way cannot pair old code with new files."""
+    digest = hashlib.sha256(sys.version.encode())
+    root = Path(__file__).resolve().parents[2]
+    _digest(digest, ((package, root / package, "*.py") for package in PACKAGES))
+    for distribution in DISTRIBUTIONS:
+        try:
+            digest.update(f"{distribution}=={metadata.version(distribution)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{distribution} missing\0".encode())
+    return digest.hexdigest()
+
+
+CODE_DIGEST = _code_digest()
+
+
+def fingerprint(app: Flask) -> str:
+    """A digest of what makes the texts besides the record: the code (`CODE_DIGEST`), the
+    minutes styles' files (a decision's text is a style's) and the serializer's settings.
+    Computed once per process (a process reads its styles once); a deploy that changes
+    any of them makes every stored text out of date."""
+    cached = app.extensions.get(FINGERPRINT)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256(CODE_DIGEST.encode())
+    styles = [SHIPPED_STYLES_DIR, *map(Path, app.config["PROTOKOL_STYLE_DIRS"])]
+    _digest(
+        digest,
+        ((f"styles {n}", folder, "*") for n, folder in enumerate(styles) if folder.is_dir()),
+    )
     for name in SETTINGS:
         digest.update(f"{name}={app.config.get(name)!r}\0".encode())
     value = app.extensions[FINGERPRINT] = digest.hexdigest()[:24]
     return value
 
 
-def key_of(modified: Any, meeting_head: int, general_head: int, print_: str) -> str:
-    """A stored text's key (see the module docstring)."""
-    return f"{modified}|{meeting_head}|{general_head}|{print_}"
+def key_of(modified: Any, heads: tuple[int, int], general_head: int, print_: str) -> str:
+    """A stored text's key (see the module docstring): `heads` are its meeting's newest
+    audit entry and frozen minutes version (`minutes.cache.audit_heads`)."""
+    audit, minutes = heads
+    return f"{modified}|{audit}|{minutes}|{general_head}|{print_}"
 
 
 def read(kind: str, base_url: str, keys: dict[int, str]) -> dict[int, str]:
@@ -200,7 +239,9 @@ def refresh(
 def _store_batch(app: Flask, kind: str, base_url: str, ids: list[int], keys: dict[int, str]) -> int:
     """Make the texts of these objects (those still shown) and store them in one
     transaction; returns how many were stored."""
-    with app.test_request_context(base_url=base_url):
+    # An app context of its own: its `g` holds no URLs made at another address
+    # (`serializers.url`), and its session commits only this batch.
+    with app.app_context(), app.test_request_context(base_url=base_url):
         serializer = Serializer(current_app.config)
         rows = SOURCES[kind]().rows_by_id(ids)
         documents = [

@@ -37,6 +37,9 @@ class User(Audited, UserMixin, TimestampMixin, db.Model):
     """Someone who logs in."""
 
     __tablename__ = "users"
+    #: A login is not a change to the record (nor does it move the caches' keys, which
+    #: follow the audit trail: minutes/cache.py).
+    audit_ignored = frozenset({"last_login_at"})
     __table_args__ = (
         sa.CheckConstraint("role <> 'member' OR member_id IS NOT NULL", "member_has_member"),
     )

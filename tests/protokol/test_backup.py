@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from meetings.models import Meeting
 from minutes.interchange import dumps, export_meeting
-from minutes.models import PublishedMinutes
+from minutes.models import OparlDocument, PublishedMinutes
 from protokol.backup import BackupError, restore_backup
 from protokol.extensions import db as _db
 from tests.conftest import create_database, drop_database, make_app
@@ -98,6 +98,9 @@ def test_a_database_with_a_record_is_not_overwritten_unless_asked(app, archive, 
     assert restore(other_app, archive).exit_code == 0
     with other_app.app_context():
         _db.session.execute(sa.update(Meeting).values(location="Ændret efter backup"))
+        _db.session.add(  # made from the record as it was before the restore
+            OparlDocument(kind="meeting", base_url="http://x/", object_id=1, key="k", text="{}")
+        )
         _db.session.commit()
 
     refused = restore(other_app, archive)
@@ -109,6 +112,29 @@ def test_a_database_with_a_record_is_not_overwritten_unless_asked(app, archive, 
     replaced = restore(other_app, archive, "--replace", "--yes")
     assert replaced.exit_code == 0, replaced.output
     assert exports(other_app) == exports(app)
+    with other_app.app_context():
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(OparlDocument)) == 0
+
+
+def test_the_stored_open_data_texts_are_emptied_by_a_restore(app, runner, other_app, tmp_path):
+    """Texts made from the record (`flask oparl store`) are made again after a restore:
+    neither those of the backup nor those the database held before stay."""
+    _db.session.add(
+        OparlDocument(kind="meeting", base_url="http://x/", object_id=1, key="k", text="{}")
+    )
+    _db.session.commit()
+    result = runner.invoke(args=["backup", "create", "-o", str(tmp_path / "backups")])
+    assert result.exit_code == 0, result.output
+    (archive,) = (tmp_path / "backups").glob("protokol-backup-*.tar")
+    assert restore(other_app, archive).exit_code == 0
+    with other_app.app_context():
+        _db.session.add(
+            OparlDocument(kind="agendaItem", base_url="http://x/", object_id=2, key="k", text="{}")
+        )
+        _db.session.commit()
+    assert restore(other_app, archive, "--replace", "--yes").exit_code == 0
+    with other_app.app_context():
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(OparlDocument)) == 0
 
 
 def rewrite(path: Path, change) -> Path:
