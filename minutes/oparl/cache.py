@@ -7,9 +7,9 @@ can have changed: the object's `modified` stamp, the newest audit entry of its m
 audited in the same transaction, `protokol.audit`) and its newest frozen minutes version
 (a correction adds one and no audit entry), the newest audit entry outside any meeting
 (bodies, parties, members, seats, a body's party order), and the address the request
-came in on (the objects hold absolute URLs). A key is never updated in place: a change makes a new key,
-and the old entry ages out. The cache holds at most `OPARL_CACHE_BYTES` of JSON text per
-process, least recently used first out (`minutes.cache.ObjectCache`).
+came in on (the objects hold absolute URLs). A key is never updated in place: a change
+makes a new key, and the old entry ages out. The cache holds at most `OPARL_CACHE_BYTES`
+of JSON text per process, least recently used first out (`minutes.cache.ObjectCache`).
 """
 
 from __future__ import annotations

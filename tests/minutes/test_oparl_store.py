@@ -387,3 +387,21 @@ def test_a_login_leaves_every_stored_text_current(app, db, published):
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == entries
     assert store.refresh(app, BASE).current == {"meeting": 2, "agendaItem": 4}
+
+
+def test_a_large_store_brings_postgresqls_statistics_up_to_date(app, db, published):
+    """Else the planner reads the whole table for a page until autovacuum comes by."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+
+    def estimated_rows() -> float:
+        return db.session.scalar(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'oparl_documents'")
+        )
+
+    store.refresh(app, BASE, analyze_after=7)  # 6 texts stored: fewer than that
+    assert estimated_rows() != 6
+    db.session.execute(sa.delete(OparlDocument))
+    db.session.commit()
+    store.refresh(app, BASE, analyze_after=6)
+    assert estimated_rows() == 6
