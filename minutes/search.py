@@ -49,7 +49,7 @@ from minutes.models import Correction, ProtocolRemark, RemarkKind, RemarkStatus
 from minutes.styles import Style, StyleError, load_style
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
-from protokol.models import enum_column, migration_only
+from protokol.models import dialect_name, enum_column, migration_only
 from votes.models import PartyVote, Position, Vote
 
 #: The engine-specific index the migration creates (see the module's docstring).
@@ -325,10 +325,6 @@ def as_markup(marked: str) -> Markup:
 # --------------------------------------------------------------------------- indexing
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def _party_of(seated: SeatedMember | None) -> list[Party]:
     return [seated.party] if seated is not None and seated.party is not None else []
 
@@ -477,7 +473,7 @@ def index_meeting(meeting: Meeting, *, style_dirs: Sequence[str] = ()) -> int:
             rows.append(row)
     db.session.add_all(rows)
     db.session.flush()
-    if rows and _dialect() == "sqlite":
+    if rows and dialect_name() == "sqlite":
         db.session.execute(
             sa.text(f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (:id, :title, :body)"),
             [
@@ -495,7 +491,7 @@ def index_meeting(meeting: Meeting, *, style_dirs: Sequence[str] = ()) -> int:
 def reindex_all(*, style_dirs: Sequence[str] = ()) -> tuple[int, int]:
     """Rebuild the whole index from the published minutes; (meetings, documents)."""
     db.session.execute(sa.delete(SearchDocument))
-    if _dialect() == "sqlite":
+    if dialect_name() == "sqlite":
         db.session.execute(sa.text(f"DELETE FROM {FTS_TABLE}"))
     # In the order of the meetings' dates, so that the documents' ids follow them as
     # they do when minutes are published one meeting at a time (see `search`).
@@ -570,7 +566,7 @@ def _matching(terms: Sequence[Term], where: list, *, limit: int) -> sa.Select:
     numbered as minutes are published, and `reindex_all` numbers them by meeting date), as
     the full-text index finds them. Reading stops at `limit`, so a word found in most
     documents costs no more than a rare one."""
-    if _dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         vector = sa.literal_column(f"search_documents.{VECTOR_COLUMN}")
         return (
             sa.select(SearchDocument.id)
@@ -597,7 +593,7 @@ def _matching(terms: Sequence[Term], where: list, *, limit: int) -> sa.Select:
 def _ranked(terms: Sequence[Term], where: list) -> sa.Subquery:
     """The newest `RANK_LIMIT` matches with their relevance (lower is better on SQLite:
     bm25; higher on PostgreSQL: ts_rank_cd)."""
-    if _dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         newest = _matching(terms, where, limit=RANK_LIMIT).subquery()
         vector = sa.literal_column(f"search_documents.{VECTOR_COLUMN}")
         return (
@@ -627,7 +623,7 @@ def search(
     if not terms:
         return SearchResults(terms, 0, page, per_page, [])
     where = _filters(body_id, year, party_id)
-    is_postgres = _dialect() == "postgresql"
+    is_postgres = dialect_name() == "postgresql"
     counted = _matching(terms, where, limit=RANK_LIMIT + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
     ranked = _ranked(terms, where)

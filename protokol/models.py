@@ -6,6 +6,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from protokol.extensions import db
+
+
+def dialect_name() -> str:
+    """The name of the database dialect the session talks to ("sqlite", "postgresql")."""
+    return db.session.get_bind().dialect.name
+
 
 def utcnow() -> datetime:
     """The current time in UTC, without tzinfo (the form stored in the database)."""

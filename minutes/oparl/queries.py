@@ -175,8 +175,11 @@ class Source:
     def rows(self, query: ListQuery, offset: int, limit: int) -> list[Any]:
         return list(db.session.execute(self.statement(query).offset(offset).limit(limit)))
 
-    def keys(self, query: ListQuery, offset: int, limit: int) -> list[Any]:
-        """A page as (id, meeting id, modified) rows, without loading the objects."""
+    def keys(
+        self, query: ListQuery | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[Any]:
+        """A page (by default: all) as (id, meeting id, modified) rows, without loading
+        the objects."""
         stmt = self._visible(sa.select(self.model.id, self.meeting_key, self.modified), query)
         return list(db.session.execute(stmt.offset(offset).limit(limit)))
 

@@ -34,7 +34,7 @@ from minutes.oparl.common import dumps
 from minutes.oparl.serializers import Serializer
 from minutes.styles import SHIPPED_STYLES_DIR
 from protokol.extensions import db
-from protokol.models import utcnow
+from protokol.models import dialect_name, utcnow
 
 #: The app's fingerprint of the code and settings that make the texts (`fingerprint`).
 FINGERPRINT = "protokol.oparl_fingerprint"
@@ -161,11 +161,10 @@ class StoreReport:
     removed: dict[str, int]
 
 
-def _current_keys(kind: str, print_: str) -> dict[int, str]:
-    """Every object of the kind the lists show, by id, with its key now."""
-    source = SOURCES[kind]()
-    stmt = source._visible(sa.select(source.model.id, source.meeting_key, source.modified), None)
-    rows = db.session.execute(stmt).all()
+def keys_of(rows: Iterable[Any], print_: str) -> dict[int, str]:
+    """The keys now of the objects of (id, meeting id, modified) rows (`Source.keys`), by
+    id, with the fingerprint `print_`: one statement for the heads."""
+    rows = list(rows)
     general, heads = audit_heads(meeting_id for _, meeting_id, _ in rows)
     return {
         object_id: key_of(modified, heads[meeting_id], general, print_)
@@ -177,13 +176,9 @@ def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
     return (ids[i : i + size] for i in range(0, len(ids), size))
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def _upsert(documents: list[dict[str, Any]]) -> None:
     """Insert the texts, or replace those of the same kind, address and object."""
-    if _dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -201,7 +196,6 @@ def refresh(
     *,
     batch: int = BATCH,
     analyze_after: int = ANALYZE_AFTER,
-    progress: Callable[[str, int], None] | None = None,
 ) -> StoreReport:
     """Make and store the text of every meeting and agenda item at `base_url` whose stored
     text is missing or out of date, `batch` objects a transaction (committed here: this
@@ -212,7 +206,7 @@ def refresh(
     print_ = fingerprint(app)
     report = StoreReport({}, {}, {})
     for kind in SOURCES:
-        keys = _current_keys(kind, print_)
+        keys = keys_of(SOURCES[kind]().keys(), print_)
         stored = dict(
             db.session.execute(
                 sa.select(OparlDocument.object_id, OparlDocument.key).where(
@@ -227,8 +221,6 @@ def refresh(
         report.stored[kind] = 0
         for ids in _chunks(stale, batch):
             report.stored[kind] += _store_batch(app, kind, base_url, ids, keys)
-            if progress is not None:
-                progress(kind, len(ids))
         for ids in _chunks(gone, 1000):
             db.session.execute(
                 sa.delete(OparlDocument).where(
@@ -239,7 +231,7 @@ def refresh(
             )
             db.session.commit()
         report.removed[kind] = len(gone)
-    if sum(report.stored.values()) >= analyze_after and _dialect() == "postgresql":
+    if sum(report.stored.values()) >= analyze_after and dialect_name() == "postgresql":
         # The planner's statistics, at once rather than when autovacuum comes by: on the
         # freshly stored benchmark record a page read the table through, 25 ms a page.
         db.session.execute(sa.text(f"ANALYZE {OparlDocument.__tablename__}"))

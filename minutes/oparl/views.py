@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from meetings.models import AgendaItem, Body, Meeting
 from meetings.visibility import minutes_public_clause
-from minutes.cache import ObjectCache, audit_heads
+from minutes.cache import ObjectCache
 from minutes.oparl import queries, store
 from minutes.oparl.cache import OBJECT_CACHE
 from minutes.oparl.common import (
@@ -117,16 +117,10 @@ def _texts(source: Source, query: ListQuery, offset: int, limit: int) -> list[st
     assert source.serialize is not None
     if source.meeting_key is None:
         return [_dumps(o) for o in source.serialize(source.rows(query, offset, limit))]
-    keys = source.keys(query, offset, limit)
-    general, heads = audit_heads(meeting_id for _, meeting_id, _ in keys)
+    stored_keys = store.keys_of(source.keys(query, offset, limit), store.fingerprint(current_app))
     cache: ObjectCache = current_app.extensions[OBJECT_CACHE]
     base_url = request.url_root
-    print_ = store.fingerprint(current_app)
     kind = source.cache_kind
-    stored_keys = {
-        object_id: store.key_of(modified, heads[meeting_id], general, print_)
-        for object_id, meeting_id, modified in keys
-    }
     wanted = {i: (kind, i, base_url, key) for i, key in stored_keys.items()}
     texts = {object_id: cache.get(key) for object_id, key in wanted.items()}
     missing = {i: stored_keys[i] for i, text in texts.items() if text is None}
