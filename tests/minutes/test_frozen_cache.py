@@ -106,6 +106,62 @@ def test_the_headers_are_those_of_the_view(client, db, published_demo):
         assert response.headers["Last-Modified"]
 
 
+def _header_list(response) -> list[tuple[str, str]]:
+    """Every header but Date, duplicates kept, in a stable order."""
+    return sorted((k, v) for k, v in response.headers.items() if k != "Date")
+
+
+@pytest.mark.parametrize("mode", ["protokol", "accel"])
+def test_the_prepared_answer_is_the_views_header_for_header(
+    app, client, db, published_demo, mode, monkeypatch
+):
+    """The fast path sends each download's headers as made once (prepare_download, by the
+    functions the view uses), with a Date of its own: the same list as the view's, no
+    header twice."""
+    if mode == "accel":
+        monkeypatch.setitem(app.config, "ACCEL_REDIRECT_PREFIX", PREFIX)
+    for url in _urls(published_demo):
+        first = client.get(url)
+        with count_statements(db) as statements:
+            again, third = client.get(url), client.get(url)
+        assert statements == []
+        assert _header_list(again) == _header_list(first) == _header_list(third), url
+        assert again.headers.getlist("Date") == [again.headers["Date"]]
+        assert again.data == first.data
+
+
+def test_the_prepared_answer_follows_the_settings(app, client, db, published_demo, monkeypatch):
+    """An answer prepared under one setting is not sent under another: switching nginx's
+    X-Accel-Redirect on changes the remembered download's next answer."""
+    url = f"/meetings/{published_demo}/minutes.pdf"
+    client.get(url)
+    plain = client.get(url)
+    assert plain.headers["Content-Length"] == str(len(plain.data))
+    monkeypatch.setitem(app.config, "ACCEL_REDIRECT_PREFIX", PREFIX)
+    accel = client.get(url)
+    assert accel.headers["X-Accel-Redirect"].startswith(PREFIX)
+    assert accel.data == b""
+
+
+@pytest.mark.parametrize("mode", ["protokol", "accel"])
+def test_a_file_damaged_after_its_answer_was_prepared_is_refused(
+    app, client, db, published_demo, mode, monkeypatch
+):
+    if mode == "accel":
+        monkeypatch.setitem(app.config, "ACCEL_REDIRECT_PREFIX", PREFIX)
+    url = f"/meetings/{published_demo}/minutes.pdf"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # the fast path's prepared answer
+    published = db.session.scalars(sa.select(PublishedMinutes)).one()
+    path = attachment_path(app.config["MINUTES_DIR"], published.sha256)
+    path.write_bytes(path.read_bytes()[:-1])
+    response = client.get(url)
+    assert response.status_code == 503
+    assert "X-Accel-Redirect" not in response.headers
+    path.unlink()
+    assert client.get(url).status_code == 503
+
+
 def test_a_correction_is_served_at_once_by_the_process_that_commits_it(
     app, client, db, published_demo
 ):
