@@ -272,6 +272,8 @@ def delivery_delays(
     posts: list[tuple[int, float]],
     events: list[tuple[int, int]],
     arrivals: list[dict[int, float]],
+    since: float = float("-inf"),
+    until: float = float("inf"),
 ) -> tuple[list[float], list[float], int]:
     """Match each successful POST (item id, time sent) with its live event (event id,
     item id): each item has one recorder, whose POSTs and the item's events are in the
@@ -280,7 +282,8 @@ def delivery_delays(
     item's events read together it sends the newest: each is a whole snapshot) reached
     that process's viewers with the newer one. Returns every delivery's delay, each
     event's slowest delay, and the deliveries missed (a viewer that never had the event
-    nor a newer one of its item)."""
+    nor a newer one of its item). Only POSTs sent from `since` until before `until` are
+    counted; the others are still matched, to keep each item's POSTs and events in step."""
     by_item: dict[int, list[int]] = {}
     for event_id, item_id in sorted(events):
         by_item.setdefault(item_id, []).append(event_id)
@@ -293,6 +296,8 @@ def delivery_delays(
     for item_id, sent_times in sent_by_item.items():
         event_ids = by_item.get(item_id, [])
         for n, sent in enumerate(sorted(sent_times)[: len(event_ids)]):
+            if not since <= sent < until:
+                continue
             later = event_ids[n:]
             delays = []
             for seen in arrivals:
@@ -304,7 +309,8 @@ def delivery_delays(
             deliveries += delays
             if delays:
                 slowest.append(max(delays))
-        missed += len(arrivals) * max(0, len(sent_times) - len(event_ids))
+        unmatched = sorted(sent_times)[len(event_ids) :]
+        missed += len(arrivals) * sum(1 for sent in unmatched if since <= sent < until)
     return deliveries, slowest, missed
 
 

@@ -399,7 +399,7 @@ def _reader_thread(
         except httpx.HTTPError:
             ok = False
         taken = time.monotonic() - started
-        out.append((path, ok, taken))
+        out.append((path, ok, taken, started))
         time.sleep(max(0.0, min(think - taken, until - time.monotonic())))
 
 
@@ -455,6 +455,12 @@ class Results:
     delivery_all: Summary | None = None
     delivery_slowest: Summary | None = None
     missed: int = 0
+    #: The load's first seconds, not counted above (`--warmup`): the POSTs at the client,
+    #: their server time, the reads, and each vote to every viewer.
+    warmup_client: Summary | None = None
+    warmup_server: Summary | None = None
+    warmup_reads: Summary | None = None
+    warmup_delivery: Summary | None = None
     viewers_connected: int = 0
     reads: Summary | None = None
     reads_per_second: float = 0.0
@@ -517,6 +523,7 @@ def run(args: argparse.Namespace) -> Results:
                     "duration",
                     "think",
                     "read_think",
+                    "warmup",
                     "gunicorn_workers",
                     "live_workers",
                 )
@@ -564,19 +571,29 @@ def run(args: argparse.Namespace) -> Results:
         recorders.start()
         readers.start()
         rec_parent.recv()  # logged in
-        mark = log.stat().st_size
+        started_at = log.stat().st_size
+        mark = None
         cpu = {pid: cpu_seconds(pid) for pid in workers}
-        until = time.monotonic() + args.duration
+        # The clients run for the warm-up and then the measured `duration`; what is sent
+        # in the warm-up is reported on its own (each worker's first pages, ...).
+        measured_from = time.monotonic() + args.warmup
+        until = measured_from + args.duration
         rec_parent.send(until)
         read_parent.send(until)
         rss: dict[int, float] = {}
         private: dict[int, float] = {}
         while time.monotonic() < until:
+            if mark is None and time.monotonic() >= measured_from:
+                mark = log.stat().st_size
+                cpu = {pid: cpu_seconds(pid) for pid in workers}
             for pid in workers:
                 with contextlib.suppress(OSError):
                     rss[pid] = max(rss.get(pid, 0.0), rss_mb(pid))
                     private[pid] = max(private.get(pid, 0.0), private_mb(pid))
-            time.sleep(1)
+            left = (measured_from if mark is None else until) - time.monotonic()
+            time.sleep(min(1.0, max(0.01, left)))
+        if mark is None:
+            mark = log.stat().st_size
         posts = rec_parent.recv()
         reads = read_parent.recv()
         recorders.join(timeout=30)
@@ -590,11 +607,21 @@ def run(args: argparse.Namespace) -> Results:
             process.join(timeout=30)
         load_server = server_times(log, mark)
 
-        ok = [(p[0], p[1], p[2]) for p in posts if isinstance(p[0], int)]
-        deliveries, slowest, missed = delivery_delays(
-            [(item, sent) for item, sent, _ in ok], events_after(url, after), arrivals
-        )
-        read_ok = [t for _, good, t in reads if good]
+        every_ok = [(p[0], p[1], p[2]) for p in posts if isinstance(p[0], int)]
+        ok = [p for p in every_ok if p[1] >= measured_from]
+        events = events_after(url, after)
+        matched = [(item, sent) for item, sent, _ in every_ok]
+        deliveries, slowest, missed = delivery_delays(matched, events, arrivals, measured_from)
+        if args.warmup > 0:
+            early_deliveries, _, _ = delivery_delays(matched, events, arrivals, until=measured_from)
+            results.warmup_delivery = Summary.of(early_deliveries) if early_deliveries else None
+            early = [t for _, sent, t in every_ok if sent < measured_from]
+            results.warmup_client = Summary.of(early) if early else None
+            results.warmup_server = Summary.of(server_times(log, started_at, mark))
+            early_reads = [t for _, good, t, at in reads if good and at < measured_from]
+            results.warmup_reads = Summary.of(early_reads) if early_reads else None
+        reads = [r for r in reads if r[3] >= measured_from]
+        read_ok = [t for _, good, t, _ in reads if good]
         results.load_client = Summary.of([t for _, _, t in ok])
         results.load_server = Summary.of(load_server)
         results.load_errors = sum(1 for p in posts if p[0] == "error")
@@ -606,9 +633,11 @@ def run(args: argparse.Namespace) -> Results:
         results.viewers_connected = connected
         results.reads = Summary.of(read_ok)
         results.reads_per_second = len(read_ok) / args.duration
-        results.read_errors = sum(1 for _, good, _ in reads if not good)
+        results.read_errors = sum(1 for _, good, _, _ in reads if not good)
         for path in paths:
-            results.reads_by_path[path] = Summary.of([t for p, ok, t in reads if p == path and ok])
+            results.reads_by_path[path] = Summary.of(
+                [t for p, good, t, _ in reads if p == path and good]
+            )
         for kind_name in ("gunicorn", "uvicorn"):
             pids = [pid for pid, name in workers.items() if name == kind_name]
             results.rss_max_mb[kind_name] = max((rss.get(pid, 0.0) for pid in pids), default=0)
@@ -652,6 +681,11 @@ def print_table(r: Results) -> None:
     line(f"readers: pages and PDFs ({r.reads_per_second:.0f} req/s)", r.reads)
     for path, summary in r.reads_by_path.items():
         line(f"  {path}", summary)
+    warmup = r.settings.get("warmup", 0)
+    line(f"first {warmup:g} s of the load (not counted above): POST", r.warmup_client)
+    line("  server time", r.warmup_server)
+    line("  vote → every viewer", r.warmup_delivery)
+    line("  readers", r.warmup_reads)
     if r.load_client is not None:
         print(f"errors: {r.load_errors} POSTs, {r.read_errors} reads; missed deliveries {r.missed}")
         for sample in r.error_samples:
@@ -673,6 +707,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--viewers", type=int, default=500)
     parser.add_argument("--viewer-processes", type=int, default=2)
     parser.add_argument("--duration", type=float, default=30, help="seconds of load (0: none)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5,
+        help="seconds of load before the measured duration, reported on their own",
+    )
     parser.add_argument(
         "--think", type=float, default=1.0, help="seconds between a recorder's POSTs"
     )
