@@ -14,6 +14,7 @@ Every setting can be changed from the environment:
     PROTOKOL_TIMEOUT        seconds before a silent worker is restarted   30
     PROTOKOL_MAX_REQUESTS   requests before a worker is replaced          100000
     PROTOKOL_ACCESS_LOG     access log file ("-": standard output; "": none)  -
+    PROTOKOL_WARM_UP_PAGES  get the public pages once before forking ("0": no)     1
 """
 
 from __future__ import annotations
@@ -62,14 +63,17 @@ def pre_fork(server, worker) -> None:
     reach (Python's advice for forking servers, `gc.freeze`): a worker's collections then
     neither scan them nor write to their pages, which would copy the pages the workers
     share; the collection at a worker's exit took about 0.6 s of CPU without this. Before
-    the first fork, compile every template (`protokol.warm_up`): the workers share them,
-    and a new worker's first pages are not 40 ms slower each (docs/deploy.md)."""
+    the first fork, compile every template (`protokol.warm_up`) and get each kind of
+    public page once (`warm_up_pages`): the workers share what that did, and a new
+    worker's first pages are not 30-40 ms slower each (docs/deploy.md)."""
     global _warmed_up
     app = getattr(getattr(server, "app", None), "callable", None)
     if not _warmed_up and app is not None and hasattr(app, "jinja_env"):
-        from protokol import warm_up
+        from protokol.warmup import warm_up, warm_up_pages
 
         warm_up(app)
+        if os.environ.get("PROTOKOL_WARM_UP_PAGES", "1") != "0":
+            warm_up_pages(app)
         _warmed_up = True
     gc.freeze()
 

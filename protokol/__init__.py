@@ -20,6 +20,9 @@ from protokol.forms import ProtokolRequest
 from protokol.i18n import init_app as init_i18n
 from protokol.i18n import select_locale
 from protokol.models import include_object
+from protokol.warmup import warm_up
+
+__all__ = ["create_app", "warm_up"]
 
 
 @event.listens_for(Engine, "connect")
@@ -45,29 +48,6 @@ class BoundedInteger(IntegerConverter):
 
 #: Key in `app.extensions`: URL prefixes whose error answers are JSON, not pages.
 JSON_ERROR_PREFIXES = "protokol.json_error_prefixes"
-
-
-def warm_up(app: Flask) -> int:
-    """Compile every template of the app and of each minutes style, as the first requests
-    of a new process would: gunicorn's master calls this before it forks its workers
-    (deploy/gunicorn.conf.py), which then share the compiled templates; a new worker's
-    first pages took 57-115 ms each without it, 16-50 ms with it (docs/deploy.md).
-    Returns how many templates were compiled."""
-    from minutes.oparl.store import fingerprint
-    from minutes.styles import available_styles, load_style
-
-    fingerprint(app)  # the key of the open-data lists' stored texts: read once, shared
-    names = app.jinja_env.list_templates()
-    for name in names:
-        app.jinja_env.get_template(name)
-    count = len(names)
-    style_dirs = app.config.get("PROTOKOL_STYLE_DIRS", ())
-    for style_name in available_styles(style_dirs):
-        env = load_style(style_name, style_dirs).env
-        for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
-            env.get_template(name)
-            count += 1
-    return count
 
 
 def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:

@@ -49,8 +49,10 @@ def test_the_master_freezes_the_preloaded_objects_before_forking():
         gc.unfreeze()
 
 
-def test_the_master_compiles_every_template_before_the_first_fork(app):
+def test_the_master_compiles_every_template_before_the_first_fork(app, monkeypatch):
     from minutes.styles import available_styles, load_style
+
+    monkeypatch.setenv("PROTOKOL_WARM_UP_PAGES", "0")  # the pages: the test below
 
     settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
     server = SimpleNamespace(app=SimpleNamespace(callable=app))
@@ -140,3 +142,21 @@ def test_behind_nginx_the_client_address_comes_from_the_proxy(
         environ_base={"REMOTE_ADDR": "127.0.0.1"},
     )
     assert response.text == expected
+
+
+@pytest.mark.parametrize("setting", ["1", "0"])
+def test_the_master_gets_the_public_pages_before_the_first_fork_unless_told_not_to(
+    app, db, published_demo, monkeypatch, setting
+):
+    monkeypatch.setenv("PROTOKOL_WARM_UP_PAGES", setting)
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    server = SimpleNamespace(app=SimpleNamespace(callable=app))
+    db.session.remove()
+    db.engine._compiled_cache.clear()
+    try:
+        settings["pre_fork"](server, None)
+    finally:
+        gc.unfreeze()
+    compiled = len(db.engine._compiled_cache)  # what the workers inherit
+    assert compiled > 10 if setting == "1" else compiled < 5
+    assert db.engine.pool.checkedout() == 0
