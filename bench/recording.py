@@ -384,9 +384,14 @@ def recorders_process(base: str, recorders: list[dict], think: float, conn) -> N
 
 
 def _reader_thread(
-    base: str, paths: list[str], until: float, think: float, offset: int, delay: float, out
-):
-    client = httpx.Client(base_url=base, timeout=30)
+    client: httpx.Client,
+    paths: list[str],
+    until: float,
+    think: float,
+    offset: int,
+    delay: float,
+    out: list,
+) -> None:
     n = offset
     time.sleep(max(0.0, min(delay, until - time.monotonic())))
     while time.monotonic() < until:
@@ -404,19 +409,27 @@ def _reader_thread(
 
 
 def readers_process(base: str, paths: list[str], count: int, think: float, conn) -> None:
+    """The public readers, one thread each: make their HTTP clients (before the clock
+    starts: each costs tens of milliseconds of CPU, its TLS context; fifty of them made
+    at the start of the load were a second of both cores and most of its first seconds'
+    p99 until 7 December), say "ready", wait for the end time, then read."""
+    clients = [httpx.Client(base_url=base, timeout=30) for _ in range(count)]
+    conn.send("ready")
     until = conn.recv()
     out: list = []
     threads = [
         threading.Thread(
             target=_reader_thread,
-            args=(base, paths, until, think, n, start_offset(n, count, think), out),
+            args=(client, paths, until, think, n, start_offset(n, count, think), out),
         )
-        for n in range(count)
+        for n, client in enumerate(clients)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for client in clients:
+        client.close()
     conn.send(out)
 
 
@@ -571,6 +584,7 @@ def run(args: argparse.Namespace) -> Results:
         recorders.start()
         readers.start()
         rec_parent.recv()  # logged in
+        read_parent.recv()  # the readers' clients made
         started_at = log.stat().st_size
         mark = None
         cpu = {pid: cpu_seconds(pid) for pid in workers}
@@ -606,6 +620,8 @@ def run(args: argparse.Namespace) -> Results:
             arrivals += pipe.recv()[1]  # every viewer: one that never connected missed all
             process.join(timeout=30)
         load_server = server_times(log, mark)
+        if args.keep_log:
+            shutil.copyfile(log, args.keep_log)
 
         every_ok = [(p[0], p[1], p[2]) for p in posts if isinstance(p[0], int)]
         ok = [p for p in every_ok if p[1] >= measured_from]
@@ -723,6 +739,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gunicorn-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--live-workers", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--keep-log", type=Path, help="copy gunicorn's access log (%%(D)s: µs a request) here"
+    )
     return parser.parse_args(argv)
 
 

@@ -444,12 +444,12 @@ def recording_figures(r: dict[str, Any]) -> list[Figure]:
         )
         warm_post, warm_delivery = r.get("warmup_client"), r.get("warmup_delivery")
         if warm_post:
-            # The load's first seconds, not counted above: each worker's first pages and
-            # caches are cold (as after a deploy or a worker restart). Shown, and judged.
+            # The load's first seconds, not counted above: shown, and judged, so that a
+            # start transient (a worker's first pages, the clients' own start) shows.
             seconds = f"{r['settings'].get('warmup', 0):g} s"
             figures.append(
                 Figure(
-                    f"  the load's first {seconds} (cold workers, not counted above)",
+                    f"  the load's first {seconds} (not counted above)",
                     "p99 ≤ 50 ms",
                     f"p50 {ms(warm_post['p50'])}, p99 {ms(warm_post['p99'])}",
                     reference,

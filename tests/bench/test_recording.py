@@ -134,7 +134,7 @@ def test_the_loads_first_seconds_are_a_line_of_their_own_and_judged():
     assert names[1].startswith("Recording a vote (20 recorders")
     load, warm = recording_figures(results)[1], recording_figures(results)[3]
     assert load.met is True
-    assert warm.name == "  the load's first 5 s (cold workers, not counted above)"
+    assert warm.name == "  the load's first 5 s (not counted above)"
     assert warm.met is False and warm.value == "p50 30.0 ms, p99 276.0 ms"
     assert "server time p99 242.0 ms" in warm.note
     assert "every viewer p99 1323.0 ms" in warm.note and "readers p99 531.0 ms" in warm.note
