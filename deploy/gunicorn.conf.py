@@ -65,14 +65,14 @@ def pre_fork(server, worker) -> None:
     share; the collection at a worker's exit took about 0.6 s of CPU without this. Before
     the first fork, compile every template (`protokol.warm_up`) and get each kind of
     public page once (`warm_up_pages`): the workers share what that did, and a new
-    worker's first pages are not 30-40 ms slower each (docs/deploy.md)."""
+    worker's first pages are not 10-40 ms slower each (docs/deploy.md)."""
     global _warmed_up
     app = getattr(getattr(server, "app", None), "callable", None)
     if not _warmed_up and app is not None and hasattr(app, "jinja_env"):
         from protokol.warmup import warm_up, warm_up_pages
 
         warm_up(app)
-        if os.environ.get("PROTOKOL_WARM_UP_PAGES", "1") != "0":
+        if os.environ.get("PROTOKOL_WARM_UP_PAGES", "1").lower() not in ("0", "false", "no", "off"):
             warm_up_pages(app)
         _warmed_up = True
     gc.freeze()

@@ -17,15 +17,18 @@ from flask import Flask, has_app_context
 log = logging.getLogger(__name__)
 
 #: The public pages warmed: the first address of each kind found from the front page.
-#: Never a PDF (a draft's is rendered per request) nor a live event stream.
+#: Never a PDF (a draft's is rendered per request), nor a live page: a meeting in
+#: session's completes its events' snapshots (a write, under a lock another process may
+#: hold), which is not the master's to do.
 PAGE_KINDS = (
     re.compile(r"/"),
     re.compile(r"/bodies/\d+"),
     re.compile(r"/meetings/\d+"),
     re.compile(r"/meetings/\d+/items/\d+"),
-    re.compile(r"/meetings/\d+/live"),
 )
 _LINK = re.compile(r'href="(/[^"?#]*)"')
+#: Seconds the warm-up may take; what is left when they are up is not got.
+TIME_BUDGET = 10.0
 
 
 def warm_up(app: Flask) -> int:
@@ -53,34 +56,33 @@ def warm_up(app: Flask) -> int:
 
 def warm_up_pages(app: Flask) -> list[str]:
     """Get the public pages of each kind (`PAGE_KINDS`) as an anonymous visitor, the first
-    of each kind linked from the front page or from a page so found (the live page of a
-    meeting in session, if one is, as its visitors come from elsewhere): a new worker's first
-    such pages then take what later ones do (4 ms in place of 37-48 ms on the demo
-    record; bench/README.md). Read-only GETs; the pages cached for the test client's
-    address are dropped, and the database connections they opened closed, so nothing is
-    shared with the workers but code and compiled statements. A page that fails ends the
-    warm-up with a warning: serving does not depend on it. Returns the addresses got."""
-    import sqlalchemy as sa
-
-    from meetings.models import Meeting, MeetingState
+    of each kind linked from the front page or from a page so found: a new worker's first
+    such pages then cost little more than later ones (docs/deploy.md). GETs that write
+    nothing; the pages cached for the test client's address are dropped, and the database
+    connections they opened closed, so nothing is shared with the workers but code and
+    compiled statements. A page that fails (an error, or an answer of 500 and more) ends
+    the warm-up with a warning, the `TIME_BUDGET` running out without one: serving does
+    not depend on it.
+    Returns the addresses got."""
     from minutes.page_cache import PAGE_CACHE
     from protokol.extensions import db
 
-    started = time.perf_counter()
+    deadline = time.monotonic() + TIME_BUDGET
     got: list[str] = []
     found: dict[int, str] = {0: "/"}
     client = app.test_client()
     try:
-        with app.app_context():  # a live page does its work only for a meeting in session
-            in_session = db.session.scalar(
-                sa.select(Meeting.id).where(Meeting.state == MeetingState.IN_SESSION).limit(1)
-            )
-        if in_session is not None:
-            found[len(PAGE_KINDS) - 1] = f"/meetings/{in_session}/live"
-        while len(got) < len(found):
-            path = next(p for kind, p in sorted(found.items()) if p not in got)
+        while len(got) < len(found) and time.monotonic() < deadline:
+            path = next(p for _kind, p in sorted(found.items()) if p not in got)
             got.append(path)
             response = client.get(path)
+            if response.status_code >= 500:
+                log.warning(
+                    "warming up the public pages stopped: %s answered %s",
+                    path,
+                    response.status_code,
+                )
+                break
             if response.status_code != 200:
                 continue
             for link in _LINK.findall(response.get_data(as_text=True)):
@@ -88,8 +90,7 @@ def warm_up_pages(app: Flask) -> list[str]:
                     if kind not in found and pattern.fullmatch(link):
                         found[kind] = link
     except Exception:  # a database not migrated yet, ...: serve anyway
-        where = got[-1] if got else "the first query"
-        log.warning("warming up the public pages stopped at %s", where, exc_info=True)
+        log.warning("warming up the public pages stopped at %s", got[-1], exc_info=True)
     finally:
         cache: Any = app.extensions.get(PAGE_CACHE)
         if cache is not None:
@@ -99,8 +100,8 @@ def warm_up_pages(app: Flask) -> list[str]:
         with contextlib.nullcontext() if has_app_context() else app.app_context():
             db.session.remove()
             gc.collect()  # a request's garbage cycles may still hold a connection
+            if getattr(db.engine.pool, "checkedout", lambda: 0)():
+                log.warning("a connection of the warm-up is still in use; it is not closed")
             db.engine.dispose()
-    log.info(
-        "warmed up %d public pages in %.0f ms", len(got), (time.perf_counter() - started) * 1000
-    )
+    log.info("warmed up %d public pages", len(got))
     return got
