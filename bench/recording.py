@@ -171,6 +171,11 @@ class Summary:
     def of(cls, values: list[float]) -> Summary:
         return cls(len(values), pct(values, 50), pct(values, 99))
 
+    @classmethod
+    def of_any(cls, values: list[float]) -> Summary | None:
+        """The summary, or None for no values (a line not printed)."""
+        return cls.of(values) if values else None
+
 
 def floor_commit(url: str, count: int = 200) -> Summary:
     """A bare INSERT + COMMIT of one small row on the same database, with the app's
@@ -589,7 +594,7 @@ def run(args: argparse.Namespace) -> Results:
         mark = None
         cpu = {pid: cpu_seconds(pid) for pid in workers}
         # The clients run for the warm-up and then the measured `duration`; what is sent
-        # in the warm-up is reported on its own (each worker's first pages, ...).
+        # in the warm-up is reported on its own lines (a start transient shows there).
         measured_from = time.monotonic() + args.warmup
         until = measured_from + args.duration
         rec_parent.send(until)
@@ -630,12 +635,14 @@ def run(args: argparse.Namespace) -> Results:
         deliveries, slowest, missed = delivery_delays(matched, events, arrivals, measured_from)
         if args.warmup > 0:
             early_deliveries, _, _ = delivery_delays(matched, events, arrivals, until=measured_from)
-            results.warmup_delivery = Summary.of(early_deliveries) if early_deliveries else None
-            early = [t for _, sent, t in every_ok if sent < measured_from]
-            results.warmup_client = Summary.of(early) if early else None
-            results.warmup_server = Summary.of(server_times(log, started_at, mark))
-            early_reads = [t for _, good, t, at in reads if good and at < measured_from]
-            results.warmup_reads = Summary.of(early_reads) if early_reads else None
+            results.warmup_delivery = Summary.of_any(early_deliveries)
+            results.warmup_client = Summary.of_any(
+                [t for _, sent, t in every_ok if sent < measured_from]
+            )
+            results.warmup_server = Summary.of_any(server_times(log, started_at, mark))
+            results.warmup_reads = Summary.of_any(
+                [t for _, good, t, at in reads if good and at < measured_from]
+            )
         reads = [r for r in reads if r[3] >= measured_from]
         read_ok = [t for _, good, t, _ in reads if good]
         results.load_client = Summary.of([t for _, _, t in ok])

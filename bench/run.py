@@ -442,11 +442,19 @@ def recording_figures(r: dict[str, Any]) -> list[Figure]:
                 f" {r['missed']}; slowest viewer of each vote p99 {ms(slowest['p99'])}",
             )
         )
-        warm_post, warm_delivery = r.get("warmup_client"), r.get("warmup_delivery")
+        warm_post = r.get("warmup_client")
         if warm_post:
             # The load's first seconds, not counted above: shown, and judged, so that a
             # start transient (a worker's first pages, the clients' own start) shows.
             seconds = f"{r['settings'].get('warmup', 0):g} s"
+            note = [f"{warm_post['count']} POSTs"]
+            for key, label in (
+                ("warmup_server", "server time"),
+                ("warmup_delivery", "each vote to every viewer"),
+                ("warmup_reads", "readers"),
+            ):
+                if r.get(key):
+                    note.append(f"{label} p99 {ms(r[key]['p99'])}")
             figures.append(
                 Figure(
                     f"  the load's first {seconds} (not counted above)",
@@ -455,18 +463,7 @@ def recording_figures(r: dict[str, Any]) -> list[Figure]:
                     reference,
                     warm_post["p99"] / floor["p99"],
                     warm_post["p99"] <= 0.050,
-                    f"{warm_post['count']} POSTs; server time p99"
-                    f" {ms(r['warmup_server']['p99'])}"
-                    + (
-                        f"; each vote to every viewer p99 {ms(warm_delivery['p99'])}"
-                        if warm_delivery
-                        else ""
-                    )
-                    + (
-                        f"; readers p99 {ms(r['warmup_reads']['p99'])}"
-                        if r.get("warmup_reads")
-                        else ""
-                    ),
+                    "; ".join(note),
                 )
             )
         rss = r["rss_max_mb"]
