@@ -10,6 +10,7 @@ always shows the state as saved.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,14 +94,26 @@ def _motion_or_404(motion_id: int) -> Motion:
     return motion
 
 
-def _vote_or_404(vote_id: int) -> Vote:
-    # One query for the vote and what every write to it reads (its motion, item and
-    # meeting), instead of one lazy load each.
-    vote = db.session.scalar(
+@functools.cache
+def _vote_query(*parts: str) -> sa.Select:
+    """The vote with what every write to it reads (its motion, item and meeting) and the
+    collections named in `parts`, in one query instead of one lazy load each; built once
+    for each `parts` (its loader options and cache key are not made again per request)."""
+    return (
         sa.select(Vote)
-        .where(Vote.id == vote_id)
-        .options(joinedload(Vote.motion).joinedload(Motion.item).joinedload(AgendaItem.meeting))
+        .where(Vote.id == sa.bindparam("vote_id"))
+        .options(
+            joinedload(Vote.motion).joinedload(Motion.item).joinedload(AgendaItem.meeting),
+            *(joinedload(getattr(Vote, part)) for part in parts),
+        )
     )
+
+
+def _vote_or_404(vote_id: int, *parts: str) -> Vote:
+    """The vote, with the collections named in `parts` that the write reads
+    ("party_votes", say) loaded with it."""
+    result = db.session.execute(_vote_query(*parts), {"vote_id": vote_id})
+    vote = result.unique().scalar_one_or_none()
     if vote is None:
         abort(404)
     require_body(vote.motion.item.meeting.body_id)
@@ -404,7 +417,7 @@ def _versioned(vote: Vote, form_class, action):
 @allow(*STAFF)
 def party_position(vote_id: int, party_id: int):
     """Roles: admin, the body's secretaries. Record how a party voted."""
-    vote = _vote_or_404(vote_id)
+    vote = _vote_or_404(vote_id, "party_votes")
     party = db.get_or_404(Party, party_id)
     return _versioned(
         vote,
@@ -423,7 +436,7 @@ def party_position(vote_id: int, party_id: int):
 @allow(*STAFF)
 def member_position(vote_id: int, member_id: int):
     """Roles: admin, the body's secretaries. Record a member's own vote (split, løsgænger)."""
-    vote = _vote_or_404(vote_id)
+    vote = _vote_or_404(vote_id, "member_votes")
     member = db.get_or_404(Member, member_id)
     return _versioned(
         vote,

@@ -314,10 +314,17 @@ def _write_events(session: Session) -> None:
         ]
     if not rows:
         return
-    connection.execute(sa.insert(LiveEvent.__table__), rows)
-    session.info[_WRITTEN] = True
+    insert = sa.insert(LiveEvent.__table__)
     if is_postgres:
-        connection.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        # The rows and the NOTIFY in one statement: one round trip less while this
+        # transaction holds the chain lock. A data-modifying WITH runs to completion
+        # whatever the query around it reads.
+        connection.execute(
+            sa.select(sa.func.pg_notify(CHANNEL, "")).add_cte(insert.values(rows).cte("events"))
+        )
+    else:
+        connection.execute(insert, rows)
+    session.info[_WRITTEN] = True
 
 
 # --------------------------------------------------------------------------- completing events

@@ -8,6 +8,7 @@ import os
 import sqlite3
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -191,18 +192,23 @@ def _register_hooks(app: Flask) -> None:
 
     app.jinja_env.globals["submission_key"] = new_key
 
+    # Read as stored now (`populate_existing`: even where the session holds a copy), with
+    # the bodies a secretary manages, which every console request checks: one statement,
+    # not a second one at the first check. Built once: its loader options and cache key
+    # are not made again for every request.
+    user_query = (
+        sa.select(User)
+        .where(User.id == sa.bindparam("user_id"))
+        .options(joinedload(User.bodies))
+        .execution_options(populate_existing=True)
+    )
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        # Read as stored now (`populate_existing`: even where the session holds a copy),
-        # with the bodies a secretary manages, which every console request checks: one
-        # statement, not a second one at the first check.
-        user = (
-            db.session.get(
-                User, int(user_id), options=[joinedload(User.bodies)], populate_existing=True
-            )
-            if user_id.isdigit()
-            else None
-        )
+        if not user_id.isdigit():
+            return None
+        result = db.session.execute(user_query, {"user_id": int(user_id)})
+        user = result.unique().scalar_one_or_none()
         return user if user is not None and user.is_active else None
 
     @app.before_request

@@ -535,6 +535,32 @@ def test_a_recording_takes_the_chain_lock_once(db, meeting, postgresql):
     assert [e.kind for e in events(db)][-1] == "item"
 
 
+def test_a_recording_notifies_the_broadcasters_when_it_commits(db, meeting, postgresql):
+    """Its `NOTIFY protokol_live` (sent with the event rows, in one statement) reaches a
+    listener at the commit: not before it, and not for a write that is rolled back."""
+    import psycopg
+
+    from minutes.live import CHANNEL
+
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+
+        def heard(timeout: float) -> list[str]:
+            return [n.channel for n in listener.notifies(timeout=timeout, stop_after=1)]
+
+        record(db, meeting.items[0], {"A": "against"})
+        db.session.rollback()
+        assert heard(0.3) == []
+
+        record(db, meeting.items[0], {"A": "for"})
+        db.session.flush()
+        assert heard(0.3) == []  # the events are written at the commit
+        db.session.commit()
+        assert heard(5) == [CHANNEL]
+    assert [e.kind for e in events(db)][-1] == "item"
+
+
 def test_a_savepoint_rolled_back_gives_up_the_chain_lock(db, meeting, postgresql):
     from protokol.audit import hold_chain_lock
 

@@ -5,6 +5,7 @@ approved minutes, and the audit trail each change leaves."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -219,6 +220,84 @@ def test_a_party_can_be_corrected_and_cleared(db, factories, vote, secretary):
     assert side(result, "against") == ["F", "Ø"]
     assert [s.member.name for s in result.unrecorded] == ["B 1"]
     assert factories.party("B").id not in dict(state(db, vote)["parties"])
+
+
+# --------------------------------------------------------------------------- lock order
+
+
+@pytest.fixture
+def writes(db) -> Callable[[Callable[[], object]], list[tuple[str, str]]]:
+    """writes(change) → the rows `change` wrote to the vote tables, in order: (verb, table)."""
+
+    def capture(change: Callable[[], object]) -> list[tuple[str, str]]:
+        seen: list[tuple[str, str]] = []
+
+        def note(_conn, _cursor, statement: str, *_args) -> None:
+            match = re.match(
+                r"\s*(INSERT INTO|UPDATE|DELETE FROM) (votes|party_votes|member_votes)\b",
+                statement,
+            )
+            if match:
+                seen.append((match.group(1).split()[0], match.group(2)))
+
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            change()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        return seen
+
+    return capture
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "verb"),
+    [(None, "for", "INSERT"), ("for", "against", "UPDATE"), ("for", None, "DELETE")],
+)
+def test_a_position_write_takes_the_vote_row_first(
+    db, factories, vote, writes, before, after, verb
+):
+    """Every write to a vote writes (so locks, on PostgreSQL) the vote's row before its
+    parts' rows: two writers to one vote wait for each other in the same order, never
+    deadlock, and the second fails on the version."""
+    party, member = factories.party("A"), factories.members["A 2"]
+    if before is not None:
+        set_party_position(vote, party, Position(before), expected_version=None, actor=None)
+        set_member_position(vote, member, MemberPosition(before), expected_version=None, actor=None)
+    version = vote.version
+
+    on_party = writes(
+        lambda: set_party_position(
+            vote, party, Position(after) if after else None, expected_version=version, actor=None
+        )
+    )
+    on_member = writes(
+        lambda: set_member_position(
+            vote,
+            member,
+            MemberPosition(after) if after else None,
+            expected_version=version + 1,
+            actor=None,
+        )
+    )
+
+    assert on_party == [("UPDATE", "votes"), (verb, "party_votes")]
+    assert on_member == [("UPDATE", "votes"), (verb, "member_votes")]
+    assert vote.version == version + 2
+
+
+def test_the_rest_takes_the_vote_row_first(db, factories, vote, writes):
+    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=None, actor=None)
+
+    written = writes(
+        lambda: set_unrecorded_parties(
+            vote, Position.AGAINST, expected_version=vote.version, actor=None
+        )
+    )
+
+    assert written[0] == ("UPDATE", "votes")
+    assert written[1:] and set(written[1:]) == {("INSERT", "party_votes")}  # one a row, or one
+    assert len(vote.party_votes) == 7
 
 
 # --------------------------------------------------------------------------- versions
