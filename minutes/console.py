@@ -249,28 +249,32 @@ def _write(item: AgendaItem, action, anchor: str | None = None, *, again: bool =
     A write that loses a race to insert the same row as another request (two secretaries
     opening one vote, or giving an item its first decision, at the same moment; a double
     click) breaks a unique constraint: it is rolled back and run once more on the state as
-    saved, where it finds that row, as it would have a moment later."""
+    saved, where it finds that row, as it would have a moment later.
+
+    The form's submission key is stored first, in the same transaction
+    (`idempotency.claim`): a form sent again after its write was saved (a retry after a
+    lost answer, a double click) finds it and is shown the state as saved."""
     # Read before the commit, which expires the item: reading it after would load it again.
     item_id = item.id
     try:
         key = idempotency.checked_key(request.form.get(idempotency.FIELD))
     except idempotency.InvalidSubmissionKey:
         return _refuse(item, _l("Formularen er ugyldig. Genindlæs siden, og prøv igen."), 400)
-    if key is not None and idempotency.is_done(key):
-        return _back(item_id, anchor)  # a retry of a saved write: show the state as saved
     try:
+        if key is not None and not idempotency.claim(key, current_user):
+            # A retry of a saved write, or the same submission saved by a parallel
+            # request meanwhile: show the state as saved.
+            db.session.rollback()
+            return _back(item_id, anchor)
         action()
-        if key is not None:
-            idempotency.record(key, current_user)
         db.session.flush()
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        if key is not None and idempotency.is_done(key):
-            return _back(item_id, anchor)  # the same submission, saved by a parallel request
         if not again:
             raise
-        # Another request inserted the same row first: run it again on the saved state.
+        # Another request inserted the same row first: run it again on the saved state
+        # (where the key, if that request was this one's twin, is found).
         return _write(item, action, anchor, again=False)
     except sa.exc.OperationalError:
         current_app.logger.exception("item %s: the write was not saved", item_id)

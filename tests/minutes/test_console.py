@@ -284,21 +284,24 @@ def test_record_the_whole_seed_decision(db, client, factories, item, url, send):
 def test_recording_a_position_runs_a_bounded_number_of_statements(
     db, client, factories, url, send, open_vote_id
 ):
-    """The live console's most frequent write, counted: the user with the bodies they
-    manage, the vote with its motion, item, meeting and party positions, the party, the
-    two updates, the audit chain's head and entries, the live event (and on PostgreSQL
-    the chain lock; the notification goes with the event). A lost eager load fails here."""
-    party = factories.party("V").id
+    """The live console's most frequent write, counted, as the console's form sends it
+    (with its submission key): the user with the bodies they manage, the key, the vote
+    with its motion, item, meeting and party positions, the party, the two updates, the
+    audit chain's head and entries, the live event (and on PostgreSQL the chain lock; the
+    notification goes with the event). A lost eager load fails here."""
+    path = f"/console/votes/{open_vote_id}/parties/{factories.party('V').id}"
     version = version_on(page(client, url), open_vote_id)
     for n, position in enumerate(("for", "against")):
+        key = submission_key(page(client, url), path)  # every page carries new keys
+        db.session.remove()  # a request's session starts empty, as in production
         with recorded_statements(db) as statements:
             response = send(
-                f"/console/votes/{open_vote_id}/parties/{party}",
-                {"version": str(version + n), "position": position},
+                path, {"version": str(version + n), "position": position, "submission_key": key}
             )
         assert response.status_code == 303, response.text
     postgresql = db.engine.dialect.name == "postgresql"
-    assert len(statements) == (9 if postgresql else 8), statements
+    assert len(statements) == (10 if postgresql else 9), statements
+    assert sum("submission_keys" in s for s in statements) == 1
     assert sum("FROM bodies" in s for s in statements) == 0  # loaded with the user
 
 
