@@ -459,7 +459,7 @@ def member_position(vote_id: int, member_id: int):
 @allow(*STAFF)
 def rest_position(vote_id: int):
     """Roles: admin, the body's secretaries. Give every party not yet recorded a position."""
-    vote = _vote_or_404(vote_id)
+    vote = _vote_or_404(vote_id, "party_votes")
     return _versioned(
         vote,
         BulkPositionForm,

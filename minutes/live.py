@@ -97,6 +97,10 @@ class LiveEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
 
+#: The columns a write gives a new event (`_write_events`).
+_EVENT_COLUMNS = ("meeting_id", "item_id", "kind", "payload", "created_at")
+
+
 # --------------------------------------------------------------------------- snapshots
 
 
@@ -314,17 +318,24 @@ def _write_events(session: Session) -> None:
         ]
     if not rows:
         return
-    insert = sa.insert(LiveEvent.__table__)
-    if is_postgres:
-        # The rows and the NOTIFY in one statement: one round trip less while this
-        # transaction holds the chain lock. A data-modifying WITH runs to completion
-        # whatever the query around it reads.
-        connection.execute(
-            sa.select(sa.func.pg_notify(CHANNEL, "")).add_cte(insert.values(rows).cte("events"))
-        )
+    if is_postgres and len(rows) == 1:  # a recording's: the event and the NOTIFY at once
+        connection.execute(_NOTIFYING_INSERT, rows[0])
     else:
-        connection.execute(insert, rows)
+        connection.execute(sa.insert(LiveEvent.__table__), rows)
+        if is_postgres:
+            connection.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     session.info[_WRITTEN] = True
+
+
+#: On PostgreSQL, one event row and the NOTIFY in one statement: a round trip less while
+#: the transaction holds the chain lock (a data-modifying WITH runs to completion whatever
+#: the query around it reads). Built once with bound parameters, so it is compiled once
+#: (a multi-row VALUES would be compiled again on every write).
+_NOTIFYING_INSERT = sa.select(sa.func.pg_notify(CHANNEL, "")).add_cte(
+    sa.insert(LiveEvent.__table__)
+    .values({name: sa.bindparam(name) for name in _EVENT_COLUMNS})
+    .cte("events")
+)
 
 
 # --------------------------------------------------------------------------- completing events

@@ -15,6 +15,7 @@ from meetings.models import AgendaItem, Member, Party
 from meetings.services import seated_members
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
+from protokol.models import utcnow
 from protokol.ordering import compact, delete_from, move, next_position
 
 MAX_TEXT = 100_000
@@ -105,6 +106,13 @@ def move_motion(motion: Motion, offset: int, *, actor: Any) -> None:
 def delete_motion(motion: Motion, *, actor: Any) -> None:
     """Withdraw a motion and its vote (the audit trail keeps what it was)."""
     ensure_editable(motion.item.meeting)
+    vote = getattr(motion, "vote", None)
+    if vote is not None:
+        # Write (so lock, on PostgreSQL) the vote's row before its parts' rows are deleted,
+        # in the order every write to a vote takes them (votes/services.py, `_touch`): a
+        # recording at the same moment waits for this one, and never deadlocks with it.
+        vote.modified_at = utcnow()
+        db.session.flush()
     item = motion.item
     delete_from(item, "motions", motion)
     compact(item.motions)

@@ -252,9 +252,10 @@ def _touch(vote: Vote) -> None:
     Touched in the same flush as its parts, the vote's own row (its version: the
     database's check) is written before any of them: SQLAlchemy's unit of work saves a
     parent before it inserts, updates or deletes its children. Every write to a vote so
-    takes the row locks in the same order, vote before party or member rows, and two at
-    once never deadlock on PostgreSQL: the second waits for the first, then fails on the
-    version (tests/votes/test_recording.py checks the order of the statements)."""
+    takes the row locks in the same order, vote before party or member rows (withdrawing
+    a motion too: `motions.services.delete_motion`), and two at once never deadlock on
+    PostgreSQL: the second waits for the first, then fails on the version
+    (tests/votes/test_recording.py checks the order of the statements)."""
     from protokol.models import utcnow
 
     vote.modified_at = utcnow()

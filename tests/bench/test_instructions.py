@@ -4,6 +4,7 @@ the checkout it was given."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ def test_the_child_refuses_code_from_another_checkout(tmp_path: Path):
         [sys.executable, str(ROOT / "bench" / "instructions.py"), "--child", str(tmp_path),
          "--root", str(tmp_path), "--count", "1"],
         capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's code, however installed
     )  # fmt: skip
     assert run.returncode != 0
     assert "is not" in run.stderr and str(tmp_path) in run.stderr

@@ -535,9 +535,10 @@ def test_a_recording_takes_the_chain_lock_once(db, meeting, postgresql):
     assert [e.kind for e in events(db)][-1] == "item"
 
 
-def test_a_recording_notifies_the_broadcasters_when_it_commits(db, meeting, postgresql):
-    """Its `NOTIFY protokol_live` (sent with the event rows, in one statement) reaches a
-    listener at the commit: not before it, and not for a write that is rolled back."""
+def test_a_recording_notifies_the_broadcasters_when_it_commits(db, factories, meeting, postgresql):
+    """Its `NOTIFY protokol_live` (sent with the event row, in one statement; after the
+    rows when a write makes several) reaches a listener at the commit: not before it, and
+    not for a write that is rolled back."""
     import psycopg
 
     from minutes.live import CHANNEL
@@ -558,6 +559,17 @@ def test_a_recording_notifies_the_broadcasters_when_it_commits(db, meeting, post
         assert heard(0.3) == []  # the events are written at the commit
         db.session.commit()
         assert heard(5) == [CHANNEL]
+
+        other = factories.item(meeting, 15)
+        factories.vote(factories.motion(other, MotionKind.AMENDMENT, proposer="B 1"), is_open=True)
+        db.session.commit()
+        heard(5)  # the new item's own event
+        before = len(events(db))
+        record(db, meeting.items[0], {"A": "against"})
+        record(db, other, {"A": "for"})
+        db.session.commit()  # one write, two items: two event rows
+        assert heard(5) == [CHANNEL]
+        assert len(events(db)) == before + 2
     assert [e.kind for e in events(db)][-1] == "item"
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from meetings.locking import RecordLocked
 from meetings.models import ItemPresence, MeetingState
 from motions.models import MotionKind
+from motions.services import delete_motion
 from protokol.audit import AuditAction, AuditEntry, set_actor
 from protokol.models import utcnow
 from votes.models import (
@@ -298,6 +299,21 @@ def test_the_rest_takes_the_vote_row_first(db, factories, vote, writes):
     assert written[0] == ("UPDATE", "votes")
     assert written[1:] and set(written[1:]) == {("INSERT", "party_votes")}  # one a row, or one
     assert len(vote.party_votes) == 7
+
+
+def test_withdrawing_a_motion_takes_the_vote_row_first(db, factories, vote, writes):
+    """Deleting a motion deletes its vote's positions and its vote: the vote's row is
+    written first here too, so a recording at the same moment cannot deadlock with it."""
+    set_party_position(vote, factories.party("A"), Position.FOR, expected_version=None, actor=None)
+    set_member_position(
+        vote, factories.members["A 2"], MemberPosition.AGAINST, expected_version=None, actor=None
+    )
+
+    written = writes(lambda: delete_motion(vote.motion, actor=None))
+
+    assert written[0] == ("UPDATE", "votes")
+    assert {("DELETE", "party_votes"), ("DELETE", "member_votes")} <= set(written)
+    assert written.index(("DELETE", "votes")) > written.index(("DELETE", "party_votes"))
 
 
 # --------------------------------------------------------------------------- versions
