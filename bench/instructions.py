@@ -22,10 +22,10 @@ guard off (`PROTOKOL_GC_GUARD=off`: no thread whose wake-ups depend on time) kee
 runs close: the submission keys are random and the timestamps differ, so two counts of
 one revision differed by 0.3 % (14.04 and 14.08 M a recording).
 
-With `--against REV` the same is counted for a revision of this repository (a
-`git worktree` of it in a temporary folder, run with this checkout's virtual environment
-and the same prepared database) and printed beside it with the ratio. Each count takes
-about two minutes of one core.
+With `--against REV` the same is counted for a revision of this repository that has
+`bench/recording.py` (a `git worktree` of it in a temporary folder, run with this
+checkout's virtual environment and the same prepared database) and printed beside it
+with the ratio. Each count takes about two minutes of one core.
 """
 
 from __future__ import annotations
@@ -87,15 +87,9 @@ def child(root: Path, folder: Path, count: int) -> None:
 
     if not Path(votes.services.__file__).resolve().is_relative_to(root.resolve()):
         raise SystemExit(f"the code counted is not {root}'s: {votes.services.__file__}")
-    from protokol import create_app
+    from bench.recording import _app  # the revision's own (it puts `root` first again)
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": setup["url"],
-            "ATTACHMENTS_DIR": str(folder / "attachments"),
-            "MINUTES_DIR": str(folder / "minutes"),
-        }
-    )
+    app = _app(setup["url"], folder)
     # This checkout's secretary for every revision counted: the same requests (a
     # revision's own might send other fields). Imported after the app's code, whose
     # modules stay `root`'s (the module puts this checkout first in `sys.path`: undone).

@@ -97,10 +97,6 @@ class LiveEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
 
 
-#: The columns a write gives a new event (`_write_events`).
-_EVENT_COLUMNS = ("meeting_id", "item_id", "kind", "payload", "created_at")
-
-
 # --------------------------------------------------------------------------- snapshots
 
 
@@ -333,7 +329,7 @@ def _write_events(session: Session) -> None:
 #: (a multi-row VALUES would be compiled again on every write).
 _NOTIFYING_INSERT = sa.select(sa.func.pg_notify(CHANNEL, "")).add_cte(
     sa.insert(LiveEvent.__table__)
-    .values({name: sa.bindparam(name) for name in _EVENT_COLUMNS})
+    .values({c.name: sa.bindparam(c.name) for c in LiveEvent.__table__.c if c.name != "id"})
     .cte("events")
 )
 

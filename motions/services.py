@@ -15,7 +15,6 @@ from meetings.models import AgendaItem, Member, Party
 from meetings.services import seated_members
 from motions.models import Motion, MotionKind
 from protokol.extensions import db
-from protokol.models import utcnow
 from protokol.ordering import compact, delete_from, move, next_position
 
 MAX_TEXT = 100_000
@@ -109,9 +108,9 @@ def delete_motion(motion: Motion, *, actor: Any) -> None:
     vote = getattr(motion, "vote", None)
     if vote is not None:
         # Write (so lock, on PostgreSQL) the vote's row before its parts' rows are deleted,
-        # in the order every write to a vote takes them (votes/services.py, `_touch`): a
-        # recording at the same moment waits for this one, and never deadlocks with it.
-        vote.modified_at = utcnow()
+        # in the order every write to a vote takes them (`Vote.touch`): a recording at the
+        # same moment waits for this one, and never deadlocks with it.
+        vote.touch()
         db.session.flush()
     item = motion.item
     delete_from(item, "motions", motion)

@@ -63,32 +63,27 @@ def is_done(key: str) -> bool:
     return db.session.scalar(sa.select(sa.exists().where(SubmissionKey.key == key))) or False
 
 
-def record(key: str, actor: Any) -> None:
-    """Store `key` with the write being made (the caller commits both at once)."""
-    db.session.add(SubmissionKey(key=key, user_id=getattr(actor, "id", None)))
+def _claiming_insert(insert: Any) -> sa.Insert:
+    return (
+        insert(SubmissionKey.__table__)
+        .values(key=sa.bindparam("key"), user_id=sa.bindparam("user_id"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(SubmissionKey.id)  # no row when the key was there
+    )
 
 
-#: The databases whose INSERT takes ON CONFLICT DO NOTHING, for `claim`.
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+#: `claim`'s statement for each database Protokol runs on, built once.
+_CLAIMS = {name: _claiming_insert(insert) for name, insert in (
+    ("postgresql", postgresql.insert), ("sqlite", sqlite.insert)
+)}  # fmt: skip
 
 
 def claim(key: str, actor: Any) -> bool:
     """Store `key` for the write about to be made in this transaction, unless it is
-    stored: False when the submission has been carried out already. One statement
-    instead of `is_done` and `record`. A parallel request with the same key, not yet
-    committed, is waited for (PostgreSQL waits on the key's unique index, SQLite lets one
-    writer at a time): False when it commits, True when it rolls back. The caller commits
-    the key with the write, or rolls both back."""
-    insert = _INSERTS.get(db.session.get_bind().dialect.name)
-    if insert is None:  # no ON CONFLICT: look, then add the key (the unique key decides)
-        if is_done(key):
-            return False
-        record(key, actor)
-        return True
-    statement = (
-        insert(SubmissionKey.__table__)
-        .values(key=key, user_id=getattr(actor, "id", None), created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(SubmissionKey.id)  # no row when the key was there
-    )
-    return db.session.execute(statement).scalar() is not None
+    stored: False when the submission has been carried out already. A parallel request
+    with the same key, not yet committed, is waited for (PostgreSQL waits on the key's
+    unique index, SQLite lets one writer at a time): False when it commits, True when it
+    rolls back. The caller commits the key with the write, or rolls both back."""
+    statement = _CLAIMS[db.session.get_bind().dialect.name]
+    result = db.session.execute(statement, {"key": key, "user_id": getattr(actor, "id", None)})
+    return result.scalar() is not None

@@ -13,7 +13,7 @@ from meetings.models import AgendaItem, Member, Party
 from motions.models import Motion
 from protokol.audit import Audited, parent_scope
 from protokol.extensions import db
-from protokol.models import TimestampMixin, enum_column
+from protokol.models import TimestampMixin, enum_column, utcnow
 
 
 class Position(enum.StrEnum):
@@ -95,6 +95,19 @@ class Vote(Audited, TimestampMixin, db.Model):
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return parent_scope(self, "motion", "motion_id", Motion)
+
+    def touch(self) -> None:
+        """Mark the vote changed, so its version advances with any change to its parts.
+
+        Touched in the same flush as its parts, the vote's own row (its version: the
+        database's check) is written before any of them: SQLAlchemy's unit of work saves
+        a parent before it inserts, updates or deletes its children (a vote being deleted
+        is not saved: its withdrawal flushes the touch first, `motions.services.
+        delete_motion`). Every write to a vote so takes the row locks in the same order,
+        vote before party or member rows, and two at once never deadlock on PostgreSQL:
+        the second waits for the first, then fails on the version
+        (tests/votes/test_recording.py checks the order of the statements)."""
+        self.modified_at = utcnow()
 
 
 class PartyVote(Audited, db.Model):

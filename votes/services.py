@@ -246,21 +246,6 @@ class VoteConflict(VoteError):
         )
 
 
-def _touch(vote: Vote) -> None:
-    """Mark the vote changed, so its version advances with any change to its parts.
-
-    Touched in the same flush as its parts, the vote's own row (its version: the
-    database's check) is written before any of them: SQLAlchemy's unit of work saves a
-    parent before it inserts, updates or deletes its children. Every write to a vote so
-    takes the row locks in the same order, vote before party or member rows (withdrawing
-    a motion too: `motions.services.delete_motion`), and two at once never deadlock on
-    PostgreSQL: the second waits for the first, then fails on the version
-    (tests/votes/test_recording.py checks the order of the statements)."""
-    from protokol.models import utcnow
-
-    vote.modified_at = utcnow()
-
-
 def _check_version(vote: Vote, expected_version: int | None) -> None:
     from meetings.locking import ensure_editable
 
@@ -278,7 +263,7 @@ def _delete_part(vote: Vote, part: PartyVote | MemberVote, collection: str) -> N
     """Delete a party's or member's position through the session, not by dropping it from
     the collection: an orphan deleted by the flush is not in `session.deleted`, so the
     audit trail would miss it (and could not tell its vote any more). The flush writes the
-    vote's row first when it is touched (`_touch`)."""
+    vote's row first when it is touched (`Vote.touch`)."""
     db.session.delete(part)
     db.session.flush()
     db.session.expire(vote, [collection])
@@ -313,7 +298,7 @@ def set_party_position(
     _check_version(vote, expected_version)
     if not vote.is_open:
         raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
-    _touch(vote)
+    vote.touch()
     if position is None:
         _delete_part(vote, current, "party_votes")
     elif current is None:
@@ -342,7 +327,7 @@ def set_member_position(
         raise VoteError(_("Afstemningen er lukket. Genåbn den for at rette."))
     if position is not None and member.id not in present_for_item(vote.motion.item):
         raise VoteError(_("%(name)s er ikke til stede ved punktet.", name=member.name))
-    _touch(vote)
+    vote.touch()
     if position is None:
         _delete_part(vote, current, "member_votes")
     elif current is None:
@@ -370,7 +355,7 @@ def set_unrecorded_parties(
     _ensure_open(vote)
     for party in missing:
         vote.party_votes.append(PartyVote(party=party, position=position))
-    _touch(vote)
+    vote.touch()
     db.session.flush()
     return vote
 

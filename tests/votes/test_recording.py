@@ -19,6 +19,7 @@ from motions.models import MotionKind
 from motions.services import delete_motion
 from protokol.audit import AuditAction, AuditEntry, set_actor
 from protokol.models import utcnow
+from tests.helpers import recorded_statements
 from votes.models import (
     Decision,
     MemberPosition,
@@ -226,27 +227,19 @@ def test_a_party_can_be_corrected_and_cleared(db, factories, vote, secretary):
 # --------------------------------------------------------------------------- lock order
 
 
+#: A statement that writes a row of a vote or of its parts.
+VOTE_WRITE = re.compile(r"\s*(INSERT INTO|UPDATE|DELETE FROM) (votes|party_votes|member_votes)\b")
+
+
 @pytest.fixture
 def writes(db) -> Callable[[Callable[[], object]], list[tuple[str, str]]]:
     """writes(change) → the rows `change` wrote to the vote tables, in order: (verb, table)."""
 
     def capture(change: Callable[[], object]) -> list[tuple[str, str]]:
-        seen: list[tuple[str, str]] = []
-
-        def note(_conn, _cursor, statement: str, *_args) -> None:
-            match = re.match(
-                r"\s*(INSERT INTO|UPDATE|DELETE FROM) (votes|party_votes|member_votes)\b",
-                statement,
-            )
-            if match:
-                seen.append((match.group(1).split()[0], match.group(2)))
-
-        sa.event.listen(db.engine, "before_cursor_execute", note)
-        try:
+        with recorded_statements(db) as statements:
             change()
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", note)
-        return seen
+        matches = (VOTE_WRITE.match(statement) for statement in statements)
+        return [(m.group(1).split()[0], m.group(2)) for m in matches if m]
 
     return capture
 
